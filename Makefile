@@ -1,0 +1,43 @@
+# gotevent: make test (what CI runs), make demo, make bench, make fuzz, make lint.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 30s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: all test fmt-check vet race demo bench fuzz lint soak
+
+all: test
+
+## test: gofmt check, go vet and the race-enabled test suite (CI runs this)
+test: fmt-check vet race
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+race:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+## demo: the runnable tour on loopback
+demo:
+	@if [ -d cmd/tsocket-demo ]; then $(GO) run ./cmd/tsocket-demo; \
+	else $(GO) test -count=1 -run '^Example' -v ./tevent/; fi
+
+## bench: micro-benchmarks with allocation counts
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./tevent/ ./tqueue/ ./tsocket/ 2>/dev/null | tee bench.out
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## lint: gofmt, vet and staticcheck
+lint: fmt-check vet
+	$(GO) run $(STATICCHECK) $(PKGS)

@@ -1,0 +1,30 @@
+//go:build unix
+
+package poller
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Fd is the descriptor to register for reading.
+func (w *Waker) Fd() int { return w.rfd }
+
+// Close closes the waker's descriptors.
+func (w *Waker) Close() error {
+	var err error
+	if w.rfd >= 0 {
+		err = unix.Close(w.rfd)
+	}
+	if w.wfd >= 0 && w.wfd != w.rfd {
+		if e := unix.Close(w.wfd); err == nil {
+			err = e
+		}
+	}
+	w.rfd, w.wfd = -1, -1
+	if err != nil {
+		return os.NewSyscallError("close", err)
+	}
+	return nil
+}

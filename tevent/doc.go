@@ -1,0 +1,51 @@
+// Package tevent is an event loop in the style of Samba's tevent: one
+// [Context] per loop goroutine drives fd, timer, immediate and signal
+// events, and every asynchronous operation is a request ([Req]) created by
+// a FooSend function and finished by its FooRecv function.
+//
+// # The loop
+//
+// A [Context] belongs to the goroutine that runs its loop ([Context.LoopOnce],
+// [Context.LoopWait], [Context.LoopUntil] or [Context.Run]). Only
+// [Context.Post], [Context.Close] and ScheduleEventAndDispatch may be called
+// from other goroutines. One iteration runs, in order: pending signals, the
+// immediates queued before it started, the timers that are due, and then
+// every fd that one wait reported ready, each once. Handlers never run
+// concurrently and may add or remove any event, their own included; an
+// event removed while others of the same wait are still being dispatched is
+// never called.
+//
+// The backend is epoll on Linux, or poll(2) when asked for with
+// [WithBackend]("poll"). fd events are level-triggered, as in tevent.
+//
+// # Requests
+//
+// A FooSend function creates a request, starts work on the loop and returns
+// it; the work later calls [Req.Done] or [Req.Error]; the caller's callback
+// then collects the result with FooRecv, built on [Req.Recv]:
+//
+//	func SleepSend(ev *tevent.Context, d time.Duration) *tevent.Req[time.Time] {
+//		req := tevent.NewReq[time.Time](ev)
+//		subreq := tevent.WakeupSend(ev, ev.Now().Add(d))
+//		req.AddSubreq(subreq)
+//		subreq.SetCallback(func(subreq *tevent.Req[struct{}]) {
+//			if req.Error(tevent.WakeupRecv(subreq)) {
+//				return
+//			}
+//			req.Done(ev.Now())
+//		})
+//		return req
+//	}
+//
+// A request never calls back from inside its Send function: one that
+// finishes early returns [Req.Post]. Requests take deadlines
+// ([Req.SetEndTime]), can be cancelled ([Req.Cancel]) or abandoned
+// ([Req.Abandon]), and run cleanup functions ([Req.SetCleanupFn]).
+// [Req.Poll] is the synchronous wrapper.
+//
+// # Testing
+//
+// [WithClock]([NewFakeClock](start)) makes the loop jump straight to the next
+// timer deadline instead of sleeping, so timer logic is tested in
+// microseconds and deterministically.
+package tevent

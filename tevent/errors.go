@@ -1,0 +1,45 @@
+package tevent
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Errors returned by this package. Test for them with errors.Is.
+var (
+	// ErrNoEvents is returned by LoopOnce (and Poll) when nothing is
+	// registered, so waiting could never end.
+	ErrNoEvents = errors.New("tevent: no events registered")
+
+	// ErrClosed is returned by Post, the loop functions and event
+	// registration once the context has been closed.
+	ErrClosed = errors.New("tevent: context closed")
+
+	// ErrTimedOut is the error of a request whose end time passed while it
+	// was in progress (see Req.SetEndTime). errors.Is(err,
+	// syscall.ETIMEDOUT) also holds.
+	ErrTimedOut error = &errnoError{"tevent: request timed out", syscall.ETIMEDOUT}
+
+	// ErrCancelled is the error of a request finished by Cancel.
+	// errors.Is(err, syscall.ECANCELED) also holds.
+	ErrCancelled error = &errnoError{"tevent: request cancelled", syscall.ECANCELED}
+
+	// ErrFDBusy is returned when an fd already has an event on this context:
+	// one fd event (AddFD) or scheduled mask event per fd.
+	// errors.Is(err, syscall.EBUSY) also holds.
+	ErrFDBusy error = &errnoError{"tevent: fd already has an event", syscall.EBUSY}
+
+	// ErrInProgress is returned by Recv on a request that has not finished.
+	ErrInProgress = errors.New("tevent: request still in progress")
+)
+
+// errnoError is a sentinel that also matches one errno under errors.Is, so
+// code written against errno values (as Samba's is) keeps working.
+type errnoError struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e *errnoError) Error() string { return e.msg }
+
+func (e *errnoError) Is(target error) bool { return target == e.errno }

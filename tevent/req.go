@@ -1,0 +1,371 @@
+package tevent
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is where a request is in its life (tevent_req_state).
+type State int
+
+const (
+	// StateInProgress: the request is still running.
+	StateInProgress State = iota
+	// StateDone: finished successfully (Done).
+	StateDone
+	// StateError: finished with an error (Error, or Cancel).
+	StateError
+	// StateTimedOut: its end time passed first (SetEndTime); the error is
+	// ErrTimedOut.
+	StateTimedOut
+	// StateReceived: its result was collected by Recv, or the request was
+	// abandoned. Nothing more happens to it.
+	StateReceived
+)
+
+// String returns the state's name.
+func (s State) String() string {
+	switch s {
+	case StateInProgress:
+		return "in progress"
+	case StateDone:
+		return "done"
+	case StateError:
+		return "error"
+	case StateTimedOut:
+		return "timed out"
+	case StateReceived:
+		return "received"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// ReleaseHook is told when a request is released: received by its Recv or
+// abandoned. Queues use it to let the next entry go.
+type ReleaseHook interface {
+	RequestReleased(r Request)
+}
+
+// Request is what every Req[T] offers whatever its result type, for code
+// that handles requests generically (queues, parents of subrequests).
+type Request interface {
+	// Context returns the context the request runs on.
+	Context() *Context
+	// State returns the request's state.
+	State() State
+	// IsInProgress reports whether the request has not finished.
+	IsInProgress() bool
+	// HasCallback reports whether a callback has been set.
+	HasCallback() bool
+	// SetEndTime makes the request fail with ErrTimedOut if it is still in
+	// progress at t.
+	SetEndTime(t time.Time) bool
+	// Cancel asks the request to stop early; see Req.Cancel.
+	Cancel() bool
+	// Abandon releases the request without calling back; see Req.Abandon.
+	Abandon()
+	// AddReleaseHook registers h to be told once when the request is
+	// received or abandoned.
+	AddReleaseHook(h ReleaseHook)
+}
+
+// Req is an asynchronous request with a result of type T (tevent_req). A
+// FooSend function creates it with NewReq, starts the work and returns it;
+// the work finishes it with Done or Error; the caller learns of that through
+// the callback and collects the result with FooRecv, which calls Recv.
+//
+// A Req belongs to its context's loop goroutine; none of its methods may be
+// called from elsewhere (use Context.Post to reach the loop). Callbacks run
+// on the loop goroutine and must not block.
+type Req[T any] struct {
+	ev        *Context
+	state     State
+	val       T
+	err       error
+	cb        func(*Req[T])
+	triggerFn func()
+	endTimer  *Timer
+	cancelFn  func() bool
+	cleanupFn func(State)
+	cleaned   State // last state the cleanup function ran for
+	subreqs   []Request
+	hook      ReleaseHook
+	hooks     []ReleaseHook
+	deferCB   bool
+	notified  bool
+	abandoned bool
+}
+
+// NewReq creates a request in progress on ev (tevent_req_create).
+func NewReq[T any](ev *Context) *Req[T] {
+	return &Req[T]{ev: ev}
+}
+
+// Context returns the context the request runs on.
+func (r *Req[T]) Context() *Context { return r.ev }
+
+// SetCallback sets the function called when the request finishes
+// (tevent_req_set_callback). It is called once, on the loop goroutine.
+func (r *Req[T]) SetCallback(fn func(*Req[T])) { r.cb = fn }
+
+// HasCallback reports whether a callback has been set.
+func (r *Req[T]) HasCallback() bool { return r.cb != nil }
+
+// State returns the request's state.
+func (r *Req[T]) State() State { return r.state }
+
+// IsInProgress reports whether the request has not finished yet.
+func (r *Req[T]) IsInProgress() bool { return r.state == StateInProgress }
+
+// Done finishes the request successfully with v (tevent_req_done) and runs
+// the callback at once, inside this call, unless DeferCallback or Post was
+// used. Finishing a request twice is a programming error and panics; on an
+// abandoned request Done does nothing.
+func (r *Req[T]) Done(v T) {
+	if r.abandoned {
+		return
+	}
+	r.mustBeInProgress("Done")
+	r.val = v
+	r.finish(StateDone)
+}
+
+// Error finishes the request with err if err is not nil
+// (tevent_req_error) and reports whether it did, so that
+//
+//	if req.Error(err) {
+//		return
+//	}
+//
+// reads as Samba's idiom. The callback runs as for Done. On an abandoned
+// request Error only reports err != nil.
+func (r *Req[T]) Error(err error) bool {
+	if err == nil {
+		return false
+	}
+	if r.abandoned {
+		return true
+	}
+	r.mustBeInProgress("Error")
+	r.err = err
+	r.finish(StateError)
+	return true
+}
+
+func (r *Req[T]) mustBeInProgress(op string) {
+	if r.state != StateInProgress {
+		panic(fmt.Sprintf("tevent: Req.%s on a request that is already %v: a request finishes once", op, r.state))
+	}
+}
+
+// DeferCallback makes the callback run from an immediate on a later
+// iteration instead of inside Done or Error (tevent_req_defer_callback).
+func (r *Req[T]) DeferCallback() { r.deferCB = true }
+
+// Post is for a Send function that finished its request before returning
+// (tevent_req_post): the callback then runs on a later iteration, after the
+// caller has had the chance to set it. Used as `return req.Post()`. On a
+// request still in progress it defers the callback.
+func (r *Req[T]) Post() *Req[T] {
+	if r.state == StateInProgress {
+		r.deferCB = true
+		return r
+	}
+	r.ev.ScheduleImmediate(r.trigger())
+	return r
+}
+
+func (r *Req[T]) trigger() func() {
+	if r.triggerFn == nil {
+		r.triggerFn = r.callCallback
+	}
+	return r.triggerFn
+}
+
+func (r *Req[T]) finish(st State) {
+	r.state = st
+	if r.endTimer != nil {
+		r.endTimer.Cancel()
+	}
+	r.cleanup(st)
+	r.releaseSubreqs()
+	if r.deferCB {
+		r.ev.ScheduleImmediate(r.trigger())
+		return
+	}
+	r.callCallback()
+}
+
+func (r *Req[T]) callCallback() {
+	if r.abandoned || r.notified || r.cb == nil || r.state == StateInProgress {
+		return
+	}
+	r.notified = true
+	r.cb(r)
+}
+
+func (r *Req[T]) cleanup(st State) {
+	if r.cleanupFn == nil || r.cleaned >= st {
+		return
+	}
+	r.cleaned = st
+	r.cleanupFn(st)
+}
+
+// SetEndTime makes the request fail with ErrTimedOut (state StateTimedOut)
+// if it is still in progress at t (tevent_req_set_endtime). Setting it again
+// moves the deadline. It reports false if the request has finished.
+func (r *Req[T]) SetEndTime(t time.Time) bool {
+	if r.state != StateInProgress || r.abandoned {
+		return false
+	}
+	if r.endTimer != nil {
+		r.endTimer.Reset(t)
+		return true
+	}
+	r.endTimer = r.ev.AddTimer(t, r.timedOut)
+	return true
+}
+
+func (r *Req[T]) timedOut(*Timer, time.Time) {
+	if r.state != StateInProgress || r.abandoned {
+		return
+	}
+	r.err = ErrTimedOut
+	r.finish(StateTimedOut)
+}
+
+// SetCancelFn sets the function Cancel calls (tevent_req_set_cancel_fn). It
+// returns true if it stopped the underlying work; it may finish the request
+// itself, otherwise Cancel finishes it with ErrCancelled.
+func (r *Req[T]) SetCancelFn(fn func() bool) { r.cancelFn = fn }
+
+// Cancel asks an in-progress request to stop (tevent_req_cancel). Without a
+// cancel function, or when it declines, Cancel returns false and the request
+// goes on. A cancelled request fails with ErrCancelled. From another
+// goroutine, call it through Context.Post.
+func (r *Req[T]) Cancel() bool {
+	if r.state != StateInProgress || r.abandoned || r.cancelFn == nil {
+		return false
+	}
+	if !r.cancelFn() {
+		return false
+	}
+	if r.state == StateInProgress {
+		r.err = ErrCancelled
+		r.finish(StateError)
+	}
+	return true
+}
+
+// SetCleanupFn sets a function that releases the request's resources
+// (tevent_req_set_cleanup_fn). It runs once for each state the request
+// reaches after in progress: when it finishes (with StateDone, StateError or
+// StateTimedOut) and, last, with StateReceived when it is received or
+// abandoned.
+func (r *Req[T]) SetCleanupFn(fn func(State)) { r.cleanupFn = fn }
+
+// AddSubreq makes sub a subrequest of r: when r finishes or is abandoned,
+// sub is abandoned unless it was already received. This is how an
+// abandoned request releases the work it started (talloc's parent-child
+// freeing in Samba).
+func (r *Req[T]) AddSubreq(sub Request) {
+	if sub == nil {
+		return
+	}
+	if r.state != StateInProgress || r.abandoned {
+		sub.Abandon()
+		return
+	}
+	r.subreqs = append(r.subreqs, sub)
+}
+
+func (r *Req[T]) releaseSubreqs() {
+	subs := r.subreqs
+	r.subreqs = nil
+	for _, sub := range subs {
+		sub.Abandon()
+	}
+}
+
+// AddReleaseHook registers h to be told once when the request is received
+// or abandoned. On a request already released, h is told at once.
+func (r *Req[T]) AddReleaseHook(h ReleaseHook) {
+	if r.state == StateReceived {
+		h.RequestReleased(r)
+		return
+	}
+	if r.hook == nil {
+		r.hook = h
+		return
+	}
+	r.hooks = append(r.hooks, h)
+}
+
+func (r *Req[T]) release() {
+	h, hs := r.hook, r.hooks
+	r.hook, r.hooks = nil, nil
+	if h != nil {
+		h.RequestReleased(r)
+	}
+	for _, h := range hs {
+		h.RequestReleased(r)
+	}
+}
+
+// Poll runs the loop until the request has finished (tevent_req_poll): the
+// synchronous wrapper. It returns only the loop's errors (ErrNoEvents when
+// nothing could finish the request, ErrClosed); the request's own result
+// comes from its Recv.
+func (r *Req[T]) Poll() error {
+	for r.state == StateInProgress && !r.abandoned {
+		if err := r.ev.LoopOnce(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Recv returns the request's result and marks it received, running the
+// cleanup function with StateReceived and the release hooks. On a request
+// still in progress it returns ErrInProgress; received again, it returns the
+// same result. FooRecv functions are built on it.
+func (r *Req[T]) Recv() (T, error) {
+	switch r.state {
+	case StateInProgress:
+		var zero T
+		return zero, ErrInProgress
+	case StateReceived:
+		return r.val, r.err
+	}
+	r.state = StateReceived
+	r.cleanup(StateReceived)
+	r.release()
+	return r.val, r.err
+}
+
+// Abandon says the caller no longer wants the request (talloc_free of a
+// request in flight in Samba): its end time is cancelled, its subrequests
+// are abandoned, its cleanup function runs with StateReceived, its release
+// hooks are told, and its callback never runs. Done and Error on it do
+// nothing afterwards. Abandoning twice, or after Recv, does nothing.
+func (r *Req[T]) Abandon() {
+	if r.abandoned || r.state == StateReceived {
+		return
+	}
+	r.abandoned = true
+	r.cb = nil
+	if r.endTimer != nil {
+		r.endTimer.Cancel()
+	}
+	r.releaseSubreqs()
+	if r.state == StateInProgress {
+		r.err = ErrCancelled
+	}
+	r.state = StateReceived
+	r.cleanup(StateReceived)
+	r.release()
+}
+
+// Abandoned reports whether Abandon was called.
+func (r *Req[T]) Abandoned() bool { return r.abandoned }
