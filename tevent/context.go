@@ -19,6 +19,7 @@ type options struct {
 	backend string
 	clock   Clock
 	trace   func(TracePoint)
+	workers int
 }
 
 // WithBackend selects the readiness backend: "epoll" (the default on Linux)
@@ -33,6 +34,11 @@ func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 // WithTrace calls fn at each TracePoint of every loop iteration, on the loop
 // goroutine. fn must not block.
 func WithTrace(fn func(TracePoint)) Option { return func(o *options) { o.trace = fn } }
+
+// WithAsyncWorkers sets how many goroutines the context's async job pool
+// (QueueAsyncJob) may run at once; the default is GOMAXPROCS. The pool starts
+// no goroutine until the first job is queued.
+func WithAsyncWorkers(n int) Option { return func(o *options) { o.workers = n } }
 
 // Backends lists the backends WithBackend accepts here, the default first.
 func Backends() []string { return poller.Backends() }
@@ -87,6 +93,9 @@ type Context struct {
 	owner    atomic.Uint64
 	onClose  []func()
 	dispatch uint64 // iterations run; for tests and tracing
+
+	asyncWorkers int // size of the async job pool, from WithAsyncWorkers
+	async        *asyncPool
 }
 
 // NewContext creates an event context. It opens the backend's descriptor and
@@ -119,6 +128,11 @@ func NewContext(opts ...Option) (*Context, error) {
 		clock:   o.clock,
 		trace:   o.trace,
 		events:  make([]poller.Event, 128),
+
+		asyncWorkers: o.workers,
+	}
+	if c.asyncWorkers <= 0 {
+		c.asyncWorkers = runtime.GOMAXPROCS(0)
 	}
 	if c.clock == nil {
 		c.clock = systemClock{}
@@ -568,6 +582,10 @@ func (c *Context) OnClose(fn func()) {
 	}
 	c.onClose = append(c.onClose, fn)
 }
+
+// Iterations returns how many loop iterations have run: a cheap way for
+// tests to bound how often a loop woke up (no busy loop).
+func (c *Context) Iterations() uint64 { return c.dispatch }
 
 // Closed reports whether Close has been called.
 func (c *Context) Closed() bool { return c.closed.Load() }
