@@ -164,6 +164,10 @@ func (c *Context) ScheduleImmediate(fn func()) {
 // to call from any goroutine. It returns ErrClosed once Close has begun; a
 // function for which Post returned nil always runs, at the latest during
 // Close, and never after Close has returned.
+//
+// A queued function counts as an event, but one not yet posted does not: a
+// loop waiting for other goroutines to post needs some other event (a
+// listener, a watchdog timer) or LoopWait returns at once.
 func (c *Context) Post(fn func()) error {
 	if fn == nil {
 		return errors.New("tevent: Post of a nil function")
