@@ -1,0 +1,128 @@
+package tsocket
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// Errors returned by this package. Test for them with errors.Is: every
+// error a request fails with wraps the errno (or sentinel) that caused it,
+// so errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed) and
+// errors.Is(err, ErrBusy) work through the [OpError] around it. io.EOF and
+// io.ErrUnexpectedEOF are returned bare, as io.Reader does.
+var (
+	// ErrBusy is the error of a second readv, writev, recvfrom, sendto or
+	// accept started while one of the same kind is in flight on the same
+	// socket, and of a disconnect while a writev or sendto is in flight.
+	// errors.Is(err, syscall.EBUSY) also holds.
+	ErrBusy error = &errnoError{"tsocket: operation already in flight", syscall.EBUSY}
+
+	// ErrInvalidAddress is wrapped by every [AddressError]; errors.Is(err,
+	// syscall.EINVAL) also holds.
+	ErrInvalidAddress error = &errnoError{"tsocket: invalid address", syscall.EINVAL}
+
+	// ErrEmptyVector is the error of a readv or writev given no buffers.
+	// errors.Is(err, syscall.EINVAL) also holds.
+	ErrEmptyVector error = &errnoError{"tsocket: empty I/O vector", syscall.EINVAL}
+
+	// ErrWrongContext is returned when a request is started on a context
+	// other than the one the socket's events live on while the socket is
+	// in use there. errors.Is(err, syscall.EINVAL) also holds.
+	ErrWrongContext error = &errnoError{"tsocket: socket is in use on another event context", syscall.EINVAL}
+)
+
+// errClosed is what requests on a closed or disconnected socket fail with.
+var errClosed = net.ErrClosed
+
+// errnoError is a sentinel that also matches one errno under errors.Is, so
+// code written against errno values (as Samba's is) keeps working.
+type errnoError struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e *errnoError) Error() string { return e.msg }
+
+func (e *errnoError) Is(target error) bool { return target == e.errno }
+
+// AddressError reports an address that could not be built or parsed: a host
+// name where a numeric address is required, a family that does not match,
+// a port outside 0..65535, a unix path that does not fit sun_path, or text
+// that is not in one of the forms ParseAddress accepts. It wraps
+// [ErrInvalidAddress].
+type AddressError struct {
+	Func   string // the function that rejected it: "InetAddress", "UnixAddress", "ParseAddress"
+	Input  string // the text rejected
+	Reason string // what is wrong with it
+}
+
+func (e *AddressError) Error() string {
+	return "tsocket: " + e.Func + " " + strconv.Quote(e.Input) + ": " + e.Reason
+}
+
+// Unwrap returns ErrInvalidAddress.
+func (e *AddressError) Unwrap() error { return ErrInvalidAddress }
+
+// OpError is the error of a socket operation, as net.OpError: it names the
+// operation, the socket's network and addresses, and wraps the cause, which
+// is usually an *os.SyscallError around the errno.
+type OpError struct {
+	// Op is the operation: "socket", "bind", "listen", "connect", "accept",
+	// "readv", "writev", "recvfrom", "sendto", "disconnect", "ioctl", ...
+	Op string
+	// Net is the socket's network: "tcp", "udp", "unix" or "unixgram".
+	Net string
+	// Source is the local address, if known.
+	Source Address
+	// Addr is the remote address, if known.
+	Addr Address
+	// Err is the cause.
+	Err error
+}
+
+func (e *OpError) Error() string {
+	s := "tsocket: " + e.Op
+	if e.Net != "" {
+		s += " " + e.Net
+	}
+	if e.Source != nil {
+		s += " " + e.Source.String()
+	}
+	if e.Addr != nil {
+		if e.Source != nil {
+			s += "->"
+		} else {
+			s += " "
+		}
+		s += e.Addr.String()
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the cause is a timeout.
+func (e *OpError) Timeout() bool {
+	return errors.Is(e.Err, syscall.ETIMEDOUT)
+}
+
+// sysErr names the syscall that failed, leaving sentinels alone.
+func sysErr(call string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		return os.NewSyscallError(call, errno)
+	}
+	return err
+}
+
+// opError builds the public error of op; io.EOF passes through bare.
+func opError(op, network string, local, remote Address, err error) error {
+	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+		return err
+	}
+	return &OpError{Op: op, Net: network, Source: local, Addr: remote, Err: err}
+}
