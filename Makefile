@@ -2,7 +2,7 @@
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 30s
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
 .PHONY: all test fmt-check vet race demo bench fuzz lint soak
 

@@ -254,8 +254,7 @@ func TestFDFlagsZeroSilentAfterHangup(t *testing.T) {
 		// Spin the loop through a series of timers: the fd with flags 0 must
 		// never be reported, however long the hang-up is pending.
 		iterations := 0
-		var tick func(*tevent.Timer, time.Time)
-		tick = func(te *tevent.Timer, now time.Time) {
+		tick := func(te *tevent.Timer, now time.Time) {
 			iterations++
 			if iterations < 50 {
 				te.Reset(now.Add(time.Millisecond))
