@@ -1,0 +1,370 @@
+package tsocket
+
+import (
+	"github.com/gotevent/gotevent/tevent"
+	"golang.org/x/sys/unix"
+)
+
+// Dgram is a datagram socket, UDP or unix (tdgram_context with the bsd
+// backend). At most one recvfrom and one sendto are in flight at a time; a
+// second fails with [ErrBusy]. A Dgram with nothing in flight holds no
+// event in the loop. It belongs to the goroutine running its context's
+// loop and owns its descriptor; Close releases it.
+type Dgram struct {
+	reg     fdReg
+	network string // "udp" or "unixgram"
+	closed  bool
+
+	local, remote Address
+
+	recvReq *tevent.Req[Datagram]
+	buf     []byte // receive buffer, reused
+
+	sendReq *tevent.Req[int]
+	sendBuf []byte
+	sendTo  unix.Sockaddr
+
+	recvCleanupFn func(tevent.State)
+	sendCleanupFn func(tevent.State)
+}
+
+// Datagram is what RecvFromSend's request yields: the payload and who sent
+// it.
+type Datagram struct {
+	Data []byte
+	From Address
+}
+
+// maxUDP is the largest UDP payload; unix datagrams may be larger and are
+// sized with FIONREAD.
+const maxUDP = 65536
+
+// UDPSocket creates a UDP socket (tdgram_inet_udp_socket), bound to local
+// if not nil and connected to remote if not nil; at least one must be
+// given, and both must be of one family.
+func UDPSocket(ev *tevent.Context, local, remote Address) (*Dgram, error) {
+	if (local != nil && local.domain() == unix.AF_UNIX) || (remote != nil && remote.domain() == unix.AF_UNIX) {
+		return nil, opError("socket", "udp", local, remote, &AddressError{Func: "UDPSocket", Input: "unix", Reason: "not an internet address"})
+	}
+	return newDgram(ev, "udp", local, remote)
+}
+
+// UnixDgramSocket creates a unix datagram socket (tdgram_unix_socket),
+// bound to local if not nil and connected to remote if not nil. The socket
+// file of local is left in place by Close.
+func UnixDgramSocket(ev *tevent.Context, local, remote Address) (*Dgram, error) {
+	if (local != nil && local.domain() != unix.AF_UNIX) || (remote != nil && remote.domain() != unix.AF_UNIX) {
+		return nil, opError("socket", "unixgram", local, remote, &AddressError{Func: "UnixDgramSocket", Input: "ip", Reason: "not a unix address"})
+	}
+	if local == nil && remote == nil {
+		fds, err := sysSocket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, opError("socket", "unixgram", nil, nil, sysErr("socket", err))
+		}
+		return wrapDgram(ev, fds, "unixgram"), nil
+	}
+	return newDgram(ev, "unixgram", local, remote)
+}
+
+func newDgram(ev *tevent.Context, network string, local, remote Address) (*Dgram, error) {
+	domain, err := sameFamily(local, remote)
+	if err != nil {
+		return nil, opError("socket", network, local, remote, err)
+	}
+	fd, err := newSocket(domain, unix.SOCK_DGRAM)
+	if err != nil {
+		return nil, opError("socket", network, local, remote, err)
+	}
+	if local != nil {
+		if err := bindTo(fd, local); err != nil {
+			closeFd(fd)
+			return nil, opError("bind", network, local, remote, err)
+		}
+	}
+	if remote != nil {
+		sa, err := remote.sockaddr()
+		if err == nil {
+			err = sysConnect(fd, sa)
+		}
+		if err != nil {
+			closeFd(fd)
+			return nil, opError("connect", network, local, remote, sysErr("connect", err))
+		}
+	}
+	d := wrapDgram(ev, fd, network)
+	d.remote = remote
+	return d, nil
+}
+
+func wrapDgram(ev *tevent.Context, fd int, network string) *Dgram {
+	d := &Dgram{network: network}
+	d.reg = fdReg{ev: ev, fd: fd, h: d.onFD}
+	d.recvCleanupFn = d.recvCleanup
+	d.sendCleanupFn = d.sendCleanup
+	return d
+}
+
+func (d *Dgram) opErr(op string, err error) error {
+	return opError(op, d.network, d.LocalAddress(), d.RemoteAddress(), err)
+}
+
+func (d *Dgram) wants() tevent.Flags {
+	var f tevent.Flags
+	if d.recvReq != nil {
+		f |= tevent.FDRead
+	}
+	if d.sendReq != nil {
+		f |= tevent.FDWrite
+	}
+	return f
+}
+
+func (d *Dgram) onFD(_ *tevent.FD, flags tevent.Flags) {
+	d.reg.inHandler = true
+	if flags&tevent.FDWrite != 0 && d.sendReq != nil {
+		d.sendStep()
+	}
+	if flags&tevent.FDRead != 0 && d.recvReq != nil && !d.closed {
+		d.recvStep()
+	}
+	d.reg.inHandler = false
+	if d.closed {
+		return
+	}
+	if err := d.reg.apply(); err != nil {
+		d.failAll(d.opErr("wait", err), false)
+	}
+}
+
+func (d *Dgram) check(ev *tevent.Context, op string, busy bool) error {
+	switch {
+	case d.closed:
+		return d.opErr(op, errClosed)
+	case busy:
+		return d.opErr(op, ErrBusy)
+	}
+	if err := d.reg.use(ev, d.recvReq != nil || d.sendReq != nil); err != nil {
+		return d.opErr(op, err)
+	}
+	return nil
+}
+
+// RecvFromSend receives the next datagram on d (tdgram_recvfrom_send);
+// zero-length datagrams count. The receive is tried at once.
+func RecvFromSend(ev *tevent.Context, d *Dgram) *tevent.Req[Datagram] {
+	req := tevent.NewReq[Datagram](ev)
+	if req.Error(d.check(ev, "recvfrom", d.recvReq != nil)) {
+		return req.Post()
+	}
+	d.recvReq = req
+	req.SetCleanupFn(d.recvCleanupFn)
+	d.recvStep()
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// RecvFromRecv returns the datagram (a new slice, never nil, owned by the
+// caller) and its sender, or the error: ErrBusy, net.ErrClosed, or a
+// wrapped errno (ECONNREFUSED on a connected socket whose peer is gone).
+func RecvFromRecv(req *tevent.Req[Datagram]) ([]byte, Address, error) {
+	dg, err := req.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	return dg.Data, dg.From, nil
+}
+
+func (d *Dgram) recvStep() {
+	size := maxUDP
+	if d.network == "unixgram" {
+		if n, err := unix.IoctlGetInt(d.reg.fd, unix.SIOCINQ); err == nil && n > size {
+			size = n
+		}
+	}
+	if len(d.buf) < size {
+		d.buf = make([]byte, size)
+	}
+	var n int
+	var from unix.Sockaddr
+	var err error
+	for {
+		n, from, err = sysRecvfrom(d.reg.fd, d.buf, 0)
+		if !interrupted(err) {
+			break
+		}
+	}
+	switch {
+	case wouldBlock(err):
+		if err := d.reg.set(d.wants()); err != nil {
+			d.finishRecv(Datagram{}, d.opErr("recvfrom", err))
+		}
+		return
+	case err != nil:
+		d.finishRecv(Datagram{}, d.opErr("recvfrom", sysErr("recvfrom", err)))
+		return
+	}
+	data := make([]byte, n)
+	copy(data, d.buf[:n])
+	src := fromSockaddr(from)
+	if src == nil && d.network == "unixgram" {
+		src = &UnixAddr{}
+	}
+	d.finishRecv(Datagram{Data: data, From: src}, nil)
+}
+
+func (d *Dgram) finishRecv(dg Datagram, err error) {
+	req := d.recvReq
+	d.recvReq = nil
+	if !d.closed {
+		_ = d.reg.set(d.wants()) // lowering interest cannot fail
+	}
+	if !req.Error(err) {
+		req.Done(dg)
+	}
+}
+
+func (d *Dgram) recvCleanup(tevent.State) {
+	if d.recvReq != nil && !d.recvReq.IsInProgress() {
+		d.recvReq = nil
+		if !d.closed {
+			_ = d.reg.set(d.wants())
+		}
+	}
+}
+
+// SendToSend sends buf as one datagram to dst (tdgram_sendto_send), or to
+// the connected peer when dst is nil. The send is tried at once. buf
+// belongs to the caller and must not change until the request finishes.
+func SendToSend(ev *tevent.Context, d *Dgram, buf []byte, dst Address) *tevent.Req[int] {
+	req := tevent.NewReq[int](ev)
+	if req.Error(d.check(ev, "sendto", d.sendReq != nil)) {
+		return req.Post()
+	}
+	var sa unix.Sockaddr
+	if dst != nil {
+		var err error
+		if sa, err = dst.sockaddr(); req.Error(opError("sendto", d.network, d.LocalAddress(), dst, err)) {
+			return req.Post()
+		}
+	}
+	d.sendReq, d.sendBuf, d.sendTo = req, buf, sa
+	req.SetCleanupFn(d.sendCleanupFn)
+	d.sendStep()
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// SendToRecv returns the number of bytes sent (the whole datagram) or the
+// error: ErrBusy, net.ErrClosed, or a wrapped errno (EMSGSIZE, ...).
+func SendToRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
+
+func (d *Dgram) sendStep() {
+	var err error
+	for {
+		err = sysSendto(d.reg.fd, d.sendBuf, unix.MSG_NOSIGNAL, d.sendTo)
+		if !interrupted(err) {
+			break
+		}
+	}
+	switch {
+	case wouldBlock(err):
+		if err := d.reg.set(d.wants()); err != nil {
+			d.finishSend(d.opErr("sendto", err))
+		}
+		return
+	case err != nil:
+		var dst Address
+		if d.sendTo != nil {
+			dst = fromSockaddr(d.sendTo)
+		} else {
+			dst = d.RemoteAddress()
+		}
+		d.finishSend(opError("sendto", d.network, d.LocalAddress(), dst, sysErr("sendto", err)))
+		return
+	}
+	d.finishSend(nil)
+}
+
+func (d *Dgram) finishSend(err error) {
+	req, n := d.sendReq, len(d.sendBuf)
+	d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
+	if !d.closed {
+		_ = d.reg.set(d.wants())
+	}
+	if !req.Error(err) {
+		req.Done(n)
+	}
+}
+
+func (d *Dgram) sendCleanup(tevent.State) {
+	if d.sendReq != nil && !d.sendReq.IsInProgress() {
+		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
+		if !d.closed {
+			_ = d.reg.set(d.wants())
+		}
+	}
+}
+
+func (d *Dgram) failAll(err error, deferCB bool) {
+	if req := d.recvReq; req != nil {
+		d.recvReq = nil
+		if deferCB {
+			req.DeferCallback()
+		}
+		req.Error(err)
+	}
+	if req := d.sendReq; req != nil {
+		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
+		if deferCB {
+			req.DeferCallback()
+		}
+		req.Error(err)
+	}
+}
+
+// LocalAddress returns the address d is bound to, or nil.
+func (d *Dgram) LocalAddress() Address {
+	if d.local == nil && !d.closed {
+		if sa, err := unix.Getsockname(d.reg.fd); err == nil {
+			d.local = fromSockaddr(sa)
+		}
+	}
+	return d.local
+}
+
+// RemoteAddress returns the address d is connected to, or nil.
+func (d *Dgram) RemoteAddress() Address { return d.remote }
+
+// Fd returns the descriptor, which d still owns.
+func (d *Dgram) Fd() int { return d.reg.fd }
+
+// Close closes d: requests in flight fail with net.ErrClosed (their
+// callbacks run on a later iteration), the fd event is removed and the
+// descriptor closed. Closing again does nothing.
+func (d *Dgram) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.LocalAddress()
+	d.closed = true
+	d.failAll(d.opErr("close", errClosed), true)
+	d.reg.drop()
+	if err := sysClose(d.reg.fd); err != nil {
+		return d.opErr("close", sysErr("close", err))
+	}
+	return nil
+}
+
+func (d *Dgram) disconnect() error {
+	if d.closed {
+		return d.opErr("disconnect", errClosed)
+	}
+	if d.recvReq != nil || d.sendReq != nil {
+		return d.opErr("disconnect", ErrBusy)
+	}
+	return d.Close()
+}

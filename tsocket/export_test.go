@@ -1,0 +1,19 @@
+package tsocket
+
+import "golang.org/x/sys/unix"
+
+// SetAccept4 replaces accept4 for a test and returns a function restoring it.
+func SetAccept4(fn func(fd, flags int) (int, unix.Sockaddr, error)) (restore func()) {
+	old := sysAccept4
+	sysAccept4 = fn
+	return func() { sysAccept4 = old }
+}
+
+// RealAccept4 is the real accept4.
+var RealAccept4 = unix.Accept4
+
+// HasEvent reports whether s holds an fd event in its loop.
+func (s *Stream) HasEvent() bool { return s.reg.fde != nil }
+
+// HasEvent reports whether l holds an fd event in its loop.
+func (l *Listener) HasEvent() bool { return l.reg.fde != nil }

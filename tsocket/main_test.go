@@ -1,0 +1,111 @@
+package tsocket_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gotevent/gotevent/internal/testutil"
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(testutil.CheckFDs(m))
+}
+
+// backends runs fn once per tevent backend as a subtest, checking for fd
+// leaks in each.
+func backends(t *testing.T, fn func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context)) {
+	t.Helper()
+	for _, b := range tevent.Backends() {
+		t.Run(b, func(t *testing.T) {
+			testutil.NoFDLeak(t)
+			fn(t, func(opts ...tevent.Option) *tevent.Context {
+				t.Helper()
+				ev, err := tevent.NewContext(append([]tevent.Option{tevent.WithBackend(b)}, opts...)...)
+				if err != nil {
+					t.Fatalf("NewContext(%s): %v", b, err)
+				}
+				t.Cleanup(func() {
+					if err := ev.Close(); err != nil {
+						t.Errorf("Close: %v", err)
+					}
+				})
+				return ev
+			})
+		})
+	}
+}
+
+// poll runs the loop until req has finished.
+func poll[T any](t testing.TB, req *tevent.Req[T]) {
+	t.Helper()
+	if err := req.Poll(); err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+}
+
+func mustAddr(t testing.TB, a tsocket.Address, err error) tsocket.Address {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func loopback4(t testing.TB) tsocket.Address {
+	a, err := tsocket.InetAddress("ipv4", "127.0.0.1", 0)
+	return mustAddr(t, a, err)
+}
+
+func closeT(t testing.TB, c interface{ Close() error }) {
+	t.Helper()
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// tcpPair returns two connected TCP streams on ev.
+func tcpPair(t testing.TB, ev *tevent.Context) (*tsocket.Stream, *tsocket.Stream) {
+	t.Helper()
+	l, err := tsocket.Listen(ev, loopback4(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeT(t, l)
+	areq := tsocket.AcceptSend(ev, l)
+	creq := tsocket.ConnectSend(ev, nil, l.Addr())
+	poll(t, areq)
+	poll(t, creq)
+	srv, err := tsocket.AcceptRecv(areq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := tsocket.ConnectRecv(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(); cli.Close() })
+	return cli, srv
+}
+
+// pairs runs fn over a socketpair and a TCP pair.
+func pairs(t *testing.T, ev func() *tevent.Context, fn func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream)) {
+	t.Run("socketpair", func(t *testing.T) {
+		e := ev()
+		a, b, err := tsocket.Socketpair(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close(); b.Close() })
+		fn(t, e, a, b)
+	})
+	t.Run("tcp", func(t *testing.T) {
+		e := ev()
+		a, b := tcpPair(t, e)
+		fn(t, e, a, b)
+	})
+}
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

@@ -1,0 +1,67 @@
+package tsocket
+
+import "github.com/gotevent/gotevent/tevent"
+
+// NextVectorFunc tells ReadvPDUSend what to read next. It is called first
+// inside ReadvPDUSend and then each time the vector it returned last has
+// been filled completely. It returns the buffers to fill next (owned by the
+// caller), an empty vector when the PDU is complete, or an error that fails
+// the request. A vector whose buffers are all empty counts as filled at
+// once and next is asked again.
+//
+// next runs on the loop goroutine and must not block. It may close s; the
+// request then fails with net.ErrClosed.
+type NextVectorFunc func(s *Stream) ([][]byte, error)
+
+// ReadvPDUSend reads one protocol data unit from s (tstream_readv_pdu_send):
+// next says how many bytes to read, typically a fixed header first and then
+// the body whose length the header gave, and the engine fills each vector
+// completely before asking again. The request finishes when next returns an
+// empty vector. A length-prefixed or line protocol is split into PDUs this
+// way without extra copies. It counts as the stream's one read in flight.
+func ReadvPDUSend(ev *tevent.Context, s *Stream, next NextVectorFunc) *tevent.Req[struct{}] {
+	req := tevent.NewReq[struct{}](ev)
+	if err := s.startRead(ev, "readv_pdu", next == nil); req.Error(err) {
+		return req.Post()
+	}
+	s.rd = readState{pdu: req, next: next}
+	req.SetCleanupFn(s.readCleanupFn)
+	if s.nextVector() {
+		s.readStep()
+	}
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// ReadvPDURecv returns nil once a whole PDU has been read into the caller's
+// buffers, or the error: the one next returned, io.EOF if the peer closed
+// before the first byte of the PDU, io.ErrUnexpectedEOF if it closed
+// part-way, ErrBusy, net.ErrClosed, or a wrapped errno.
+func ReadvPDURecv(req *tevent.Req[struct{}]) error {
+	_, err := req.Recv()
+	return err
+}
+
+// nextVector asks next for the next vector and reports whether there is
+// one to read; otherwise the request has finished (or gone).
+func (s *Stream) nextVector() bool {
+	r := &s.rd
+	req := r.pdu
+	iov, err := r.next(s)
+	if r.pdu != req || s.closed {
+		return false // closed or abandoned from inside next
+	}
+	if err != nil {
+		s.finishRead(0, err)
+		return false
+	}
+	if len(iov) == 0 {
+		s.finishRead(0, nil)
+		return false
+	}
+	r.iov = iov
+	r.idx, r.off = advance(iov, 0, 0, 0)
+	return true
+}

@@ -1,0 +1,71 @@
+package tsocket
+
+import "github.com/gotevent/gotevent/tevent"
+
+// fdReg is a socket's one fd event. It exists only while some request needs
+// the socket to be readable or writable: an idle socket holds no event, so
+// Context.LoopWait returns once only idle sockets remain. While the
+// socket's own handler runs, changes are only recorded and applied when it
+// returns, so a callback that finishes one read and starts the next (the
+// usual pattern) costs no epoll_ctl at all.
+type fdReg struct {
+	ev        *tevent.Context
+	fd        int
+	fde       *tevent.FD
+	want      tevent.Flags
+	h         tevent.FDHandler
+	inHandler bool
+}
+
+// set asks for flags f.
+func (r *fdReg) set(f tevent.Flags) error {
+	r.want = f
+	if r.inHandler {
+		return nil
+	}
+	return r.apply()
+}
+
+// apply brings the event in line with want.
+func (r *fdReg) apply() error {
+	f := r.want
+	switch {
+	case r.fde == nil && f == 0:
+		return nil
+	case r.fde == nil:
+		fde, err := r.ev.AddFD(r.fd, f, r.h)
+		if err != nil {
+			r.want = 0
+			return err
+		}
+		r.fde = fde
+		return nil
+	case f == 0:
+		r.fde.Remove()
+		r.fde = nil
+		return nil
+	}
+	return r.fde.SetFlags(f)
+}
+
+// drop removes the event at once (before the fd is closed).
+func (r *fdReg) drop() {
+	r.want = 0
+	if r.fde != nil {
+		r.fde.Remove()
+		r.fde = nil
+	}
+}
+
+// use checks that a request on ev may use this socket, moving an idle
+// socket to ev.
+func (r *fdReg) use(ev *tevent.Context, busy bool) error {
+	if ev == r.ev {
+		return nil
+	}
+	if r.fde != nil || busy {
+		return ErrWrongContext
+	}
+	r.ev = ev
+	return nil
+}
