@@ -1,0 +1,212 @@
+package tsocket_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+	"golang.org/x/sys/unix"
+)
+
+// pattern returns n bytes that differ from any shifted copy of themselves.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// An 8 MiB writev through a peer that reads 4 KiB at a time arrives
+// byte-exact, across many partial writes.
+func TestWritevBigSlowReader(t *testing.T) {
+	size := 8 << 20
+	if testing.Short() {
+		size = 1 << 20
+	}
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		pairs(t, func() *tevent.Context { return newCtx() }, func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream) {
+			data := pattern(size)
+			// Split the input into vectors of varied sizes.
+			var iov [][]byte
+			for rest := data; len(rest) > 0; {
+				n := min(len(rest), 1+len(iov)*997%300000)
+				iov = append(iov, rest[:n])
+				rest = rest[n:]
+			}
+			w := tsocket.WritevSend(ev, a, iov)
+			if !w.IsInProgress() {
+				t.Fatalf("8 MiB fitted into the socket buffer")
+			}
+			got := make([]byte, 0, size)
+			chunk := make([]byte, 4096)
+			var read func(req *tevent.Req[int])
+			read = func(req *tevent.Req[int]) {
+				if _, err := tsocket.ReadvRecv(req); err != nil {
+					t.Errorf("readv: %v", err)
+					return
+				}
+				got = append(got, chunk...)
+				if len(got) < size {
+					tsocket.ReadvSend(ev, b, [][]byte{chunk}).SetCallback(read)
+				}
+			}
+			tsocket.ReadvSend(ev, b, [][]byte{chunk}).SetCallback(read)
+			if err := ev.LoopWait(); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := tsocket.WritevRecv(w); n != size || err != nil {
+				t.Fatalf("WritevRecv = %d, %v", n, err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("data differs")
+			}
+		})
+	})
+}
+
+// fill writes to s until its send buffer is full and returns the writev
+// left waiting.
+func fill(t *testing.T, ev *tevent.Context, s *tsocket.Stream) *tevent.Req[int] {
+	t.Helper()
+	buf := make([]byte, 16<<20)
+	w := tsocket.WritevSend(ev, s, [][]byte{buf})
+	if !w.IsInProgress() {
+		t.Fatal("16 MiB fitted into the socket buffer")
+	}
+	return w
+}
+
+// A peer that resets the connection (SO_LINGER 0, then close) fails a
+// writev in flight with ECONNRESET or EPIPE.
+func TestWritevPeerReset(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b := tcpPair(t, ev)
+		w := fill(t, ev, a)
+		if err := unix.SetsockoptLinger(b.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+			t.Fatal(err)
+		}
+		closeT(t, b)
+		poll(t, w)
+		_, err := tsocket.WritevRecv(w)
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+			t.Fatalf("writev to a reset peer: %v, want ECONNRESET or EPIPE", err)
+		}
+		// A readv on the reset connection fails too (not EOF: the data
+		// was lost).
+		r := tsocket.ReadvSend(ev, a, [][]byte{make([]byte, 1)})
+		poll(t, r)
+		if _, err := tsocket.ReadvRecv(r); err == nil {
+			t.Fatalf("readv after reset succeeded")
+		}
+	})
+}
+
+// Samba's spin tests: a writev to a full socket whose peer shuts down fails
+// within a few iterations; one whose peer stays silent times out at its end
+// time; neither keeps the loop busy meanwhile.
+func TestWritevNoSpin(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		t.Run("peer-shutdown", func(t *testing.T) {
+			pairs(t, func() *tevent.Context { return newCtx() }, func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream) {
+				w := fill(t, ev, a)
+				start := ev.Iterations()
+				// A unix peer's shutdown is seen at once; a TCP peer that
+				// shuts down keeps the connection and its full window, so
+				// it closes (which resets, since data is unread).
+				if b.LocalAddress().Family() == "unix" {
+					if err := unix.Shutdown(b.Fd(), unix.SHUT_RDWR); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					closeT(t, b)
+				}
+				w.SetEndTime(ev.Now().Add(10 * time.Second))
+				poll(t, w)
+				_, err := tsocket.WritevRecv(w)
+				if err == nil || errors.Is(err, tevent.ErrTimedOut) {
+					t.Fatalf("writev to a shut-down peer: %v", err)
+				}
+				if n := ev.Iterations() - start; n > 10 {
+					t.Errorf("%d iterations", n)
+				}
+			})
+		})
+		t.Run("peer-silent", func(t *testing.T) {
+			clock := tevent.NewFakeClock(time.Unix(1e9, 0))
+			pairs(t, func() *tevent.Context { return newCtx(tevent.WithClock(clock)) }, func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream) {
+				w := fill(t, ev, a)
+				start := ev.Iterations()
+				w.SetEndTime(ev.Now().Add(time.Minute))
+				poll(t, w)
+				if _, err := tsocket.WritevRecv(w); !errors.Is(err, tevent.ErrTimedOut) {
+					t.Fatalf("writev to a silent peer: %v, want ErrTimedOut", err)
+				}
+				if n := ev.Iterations() - start; n > 10 {
+					t.Errorf("%d iterations", n)
+				}
+				if a.HasEvent() {
+					t.Errorf("timed-out writev left its event behind")
+				}
+				// The stream is usable for the next writev.
+				w2 := tsocket.WritevSend(ev, a, [][]byte{{1}})
+				w2.Abandon()
+			})
+		})
+	})
+}
+
+// Abandoning a readv releases the stream's read slot and its event.
+func TestReadvAbandonAndTimeout(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		clock := tevent.NewFakeClock(time.Unix(1e9, 0))
+		ev := newCtx(tevent.WithClock(clock))
+		a, b, err := tsocket.Socketpair(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		defer b.Close()
+		r := tsocket.ReadvSend(ev, a, [][]byte{make([]byte, 1)})
+		if !a.HasEvent() {
+			t.Fatal("waiting readv holds no event")
+		}
+		r.Abandon()
+		if a.HasEvent() {
+			t.Fatal("abandoned readv left its event")
+		}
+		r = tsocket.ReadvSend(ev, a, [][]byte{make([]byte, 1)})
+		r.SetEndTime(ev.Now().Add(time.Second))
+		poll(t, r)
+		if _, err := tsocket.ReadvRecv(r); !errors.Is(err, tevent.ErrTimedOut) {
+			t.Fatalf("readv: %v, want ErrTimedOut", err)
+		}
+		if a.HasEvent() {
+			t.Fatal("timed-out readv left its event")
+		}
+		// Close with requests in flight fails them.
+		r = tsocket.ReadvSend(ev, a, [][]byte{make([]byte, 1)})
+		w := fill(t, ev, a)
+		d := tsocket.DisconnectSend(ev, a)
+		poll(t, d)
+		if err := tsocket.DisconnectRecv(d); !errors.Is(err, syscall.EBUSY) {
+			t.Errorf("disconnect while busy: %v, want EBUSY", err)
+		}
+		closeT(t, a)
+		poll(t, r)
+		poll(t, w)
+		if _, err := tsocket.ReadvRecv(r); !errors.Is(err, errClosed()) {
+			t.Errorf("readv at Close: %v", err)
+		}
+		if _, err := tsocket.WritevRecv(w); !errors.Is(err, errClosed()) {
+			t.Errorf("writev at Close: %v", err)
+		}
+	})
+}
