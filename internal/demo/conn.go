@@ -1,0 +1,119 @@
+package demo
+
+import (
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+)
+
+// idleBufCap is the largest buffer a connection keeps while idle; a larger
+// one, grown by a big request or reply, is dropped once drained, so an idle
+// connection holds no large buffer.
+const idleBufCap = 4 << 10
+
+// reader accumulates stream input through ReadvPDU until complete says the
+// buffer holds at least one whole unit (a command, a line). Each vector is
+// sized by what the socket already holds (PendingBytes), at least one byte,
+// so the engine never waits for bytes the peer has not sent, and input is
+// read straight into the buffer with no extra copy.
+type reader struct {
+	in       []byte
+	grown    int // bytes handed out in the last vector, filled by now
+	max      int
+	complete func(buf []byte) (bool, error)
+	vec      [1][]byte
+}
+
+// next is the NextVectorFunc: it returns nil once a unit is complete.
+func (r *reader) next(s *tsocket.Stream) ([][]byte, error) {
+	r.in = r.in[:len(r.in)+r.grown]
+	r.grown = 0
+	done, err := r.complete(r.in)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		return nil, nil
+	}
+	want, err := s.PendingBytes()
+	if err != nil {
+		return nil, err
+	}
+	want = max(want, 1)
+	room := r.max - len(r.in)
+	if room <= 0 {
+		return nil, errBufferFull
+	}
+	want = min(want, room)
+	if cap(r.in)-len(r.in) < want {
+		grown := make([]byte, len(r.in), max(2*cap(r.in), len(r.in)+want, 512))
+		copy(grown, r.in)
+		r.in = grown
+	}
+	r.grown = want
+	r.vec[0] = r.in[len(r.in) : len(r.in)+want]
+	return r.vec[:], nil
+}
+
+// consume drops the first n bytes, and the buffer itself when it is empty
+// and large.
+func (r *reader) consume(n int) {
+	rest := copy(r.in, r.in[n:])
+	r.in = r.in[:rest]
+	if rest == 0 && cap(r.in) > idleBufCap {
+		r.in = nil
+	}
+}
+
+// writer keeps one writev in flight per stream: replies produced while one
+// is being written are gathered and go out together in the next.
+type writer struct {
+	ev      *tevent.Context
+	s       *tsocket.Stream
+	out     []byte // gathered, not yet written
+	flight  []byte // being written
+	writing bool
+	failed  error
+	drained func(err error) // called when everything written, or on error
+	iov     [1][]byte
+}
+
+func (w *writer) write(p []byte) {
+	w.out = append(w.out, p...)
+	w.flush()
+}
+
+func (w *writer) flush() {
+	if w.writing || w.failed != nil || len(w.out) == 0 {
+		return
+	}
+	w.out, w.flight = w.flight[:0], w.out
+	w.writing = true
+	w.iov[0] = w.flight
+	subreq := tsocket.WritevSend(w.ev, w.s, w.iov[:])
+	subreq.SetCallback(w.writeDone)
+}
+
+func (w *writer) writeDone(subreq *tevent.Req[int]) {
+	_, err := tsocket.WritevRecv(subreq)
+	w.writing = false
+	w.iov[0] = nil
+	if cap(w.flight) > idleBufCap {
+		w.flight = nil
+	}
+	if err != nil {
+		w.failed = err
+		w.drained(err)
+		return
+	}
+	if len(w.out) > 0 {
+		w.flush()
+		return
+	}
+	if cap(w.out) > idleBufCap {
+		w.out = nil
+	}
+	w.drained(nil)
+}
+
+// pending is how many reply bytes are not yet written.
+func (w *writer) pending() int { return len(w.out) + len(w.flight) }

@@ -1,0 +1,188 @@
+package demo
+
+import (
+	"errors"
+	"io"
+
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+)
+
+// MaxRESPOutput is how many reply bytes may wait for a slow reader before
+// the server stops reading that connection's requests (backpressure).
+const MaxRESPOutput = 4 << 20
+
+var errBufferFull = errors.New("request larger than the connection buffer")
+
+// RESPServer serves a RESP subset (PING, ECHO, SET, GET, DEL, EXISTS, INCR,
+// QUIT, and the COMMAND and CONFIG answers redis-cli and redis-benchmark
+// ask for) on one loop. Requests may be pipelined; replies go out in order,
+// gathered into one writev per turn. It belongs to the loop goroutine.
+type RESPServer struct {
+	ev     *tevent.Context
+	l      *tsocket.Listener
+	store  *Store
+	conns  map[*respConn]struct{}
+	accept *tevent.Req[*tsocket.Stream]
+	closed bool
+	// Log, if set, is told about accept errors and protocol errors.
+	Log func(format string, args ...any)
+}
+
+// NewRESPServer serves on l, which it takes over, with store (one per loop).
+func NewRESPServer(ev *tevent.Context, l *tsocket.Listener, store *Store) *RESPServer {
+	srv := &RESPServer{ev: ev, l: l, store: store, conns: make(map[*respConn]struct{})}
+	srv.acceptNext()
+	return srv
+}
+
+// Conns returns the number of open connections.
+func (srv *RESPServer) Conns() int { return len(srv.conns) }
+
+// Close stops accepting and closes every connection.
+func (srv *RESPServer) Close() {
+	if srv.closed {
+		return
+	}
+	srv.closed = true
+	if srv.accept != nil {
+		srv.accept.Abandon()
+	}
+	srv.l.Close()
+	for c := range srv.conns {
+		c.close()
+	}
+}
+
+func (srv *RESPServer) logf(format string, args ...any) {
+	if srv.Log != nil {
+		srv.Log(format, args...)
+	}
+}
+
+func (srv *RESPServer) acceptNext() {
+	srv.accept = tsocket.AcceptSend(srv.ev, srv.l)
+	srv.accept.SetCallback(srv.acceptDone)
+}
+
+func (srv *RESPServer) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
+	srv.accept = nil
+	s, err := tsocket.AcceptRecv(subreq)
+	if srv.closed {
+		if s != nil {
+			s.Close()
+		}
+		return
+	}
+	if err != nil {
+		srv.logf("resp: accept: %v", err)
+	} else {
+		c := &respConn{srv: srv, s: s}
+		c.r = reader{max: MaxRESPBuffer, complete: c.complete}
+		c.w = writer{ev: srv.ev, s: s, drained: c.drained}
+		srv.conns[c] = struct{}{}
+		c.readNext()
+	}
+	srv.acceptNext()
+}
+
+type respConn struct {
+	srv     *RESPServer
+	s       *tsocket.Stream
+	r       reader
+	w       writer
+	args    [][]byte
+	reading bool
+	quit    bool
+	done    bool
+}
+
+// complete reports whether the buffer starts with a whole command (or an
+// empty line, which is dropped here).
+func (c *respConn) complete(buf []byte) (bool, error) {
+	for {
+		args, n, err := ParseRESP(buf, c.args[:0])
+		if err != nil || n == 0 {
+			return false, err
+		}
+		if args != nil {
+			return true, nil
+		}
+		c.r.consume(n) // an empty command: skip it and look again
+		buf = c.r.in
+	}
+}
+
+func (c *respConn) readNext() {
+	if c.reading || c.done || c.quit {
+		return
+	}
+	c.reading = true
+	subreq := tsocket.ReadvPDUSend(c.srv.ev, c.s, c.r.next)
+	subreq.SetCallback(c.readDone)
+}
+
+func (c *respConn) readDone(subreq *tevent.Req[struct{}]) {
+	c.reading = false
+	err := tsocket.ReadvPDURecv(subreq)
+	if c.done {
+		return
+	}
+	if err != nil {
+		if errors.Is(err, ErrProtocol) || errors.Is(err, errBufferFull) {
+			// Answer as Redis does, then close once the reply is out.
+			c.srv.logf("resp: %v: %v", c.s.RemoteAddress(), err)
+			c.quit = true
+			c.w.write(AppendRESPError(nil, err))
+			return
+		}
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			c.srv.logf("resp: %v: read: %v", c.s.RemoteAddress(), err)
+		}
+		c.close()
+		return
+	}
+	// Execute every complete command buffered; pipelined requests arrive
+	// together and their replies leave together.
+	out := c.w.out
+	for !c.quit {
+		args, n, err := ParseRESP(c.r.in, c.args[:0])
+		if err != nil {
+			out = AppendRESPError(out, err)
+			c.quit = true
+			break
+		}
+		if n == 0 {
+			break
+		}
+		if args != nil {
+			out, c.quit = c.srv.store.Exec(args, out)
+		}
+		c.args = args[:0]
+		c.r.consume(n)
+	}
+	clear(c.args[:cap(c.args)])
+	c.w.out = out
+	c.w.flush()
+	if c.w.pending() < MaxRESPOutput {
+		c.readNext()
+	}
+}
+
+// drained runs when the writer has written everything it had, or failed.
+func (c *respConn) drained(err error) {
+	if err != nil || c.quit {
+		c.close()
+		return
+	}
+	c.readNext() // in case backpressure had paused reading
+}
+
+func (c *respConn) close() {
+	if c.done {
+		return
+	}
+	c.done = true
+	delete(c.srv.conns, c)
+	c.s.Close()
+}
