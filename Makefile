@@ -38,6 +38,12 @@ fuzz:
 		done; \
 	done
 
+## soak: the long soak against the demo's RESP server (SOAK=60s by default);
+## a short version of the same test runs in make test
+SOAK ?= 60s
+soak:
+	GOTEVENT_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak' -timeout 60m -v ./tests/
+
 ## lint: gofmt, vet and staticcheck
 lint: fmt-check vet
 	$(GO) run $(STATICCHECK) $(PKGS)
