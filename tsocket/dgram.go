@@ -98,7 +98,7 @@ func newDgram(ev *tevent.Context, network string, local, remote Address) (*Dgram
 
 func wrapDgram(ev *tevent.Context, fd int, network string) *Dgram {
 	d := &Dgram{network: network}
-	d.reg = fdReg{ev: ev, fd: fd, h: d.onFD}
+	d.reg.init(ev, fd, d.onFD)
 	d.recvCleanupFn = d.recvCleanup
 	d.sendCleanupFn = d.sendCleanup
 	return d

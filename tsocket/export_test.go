@@ -13,7 +13,7 @@ func SetAccept4(fn func(fd, flags int) (int, unix.Sockaddr, error)) (restore fun
 var RealAccept4 = unix.Accept4
 
 // HasEvent reports whether s holds an fd event in its loop.
-func (s *Stream) HasEvent() bool { return s.reg.fde != nil }
+func (s *Stream) HasEvent() bool { return s.reg.want != 0 }
 
 // HasEvent reports whether l holds an fd event in its loop.
-func (l *Listener) HasEvent() bool { return l.reg.fde != nil }
+func (l *Listener) HasEvent() bool { return l.reg.want != 0 }

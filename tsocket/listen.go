@@ -86,7 +86,7 @@ func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, 
 		return fail(sysErr("listen", err))
 	}
 	l := &Listener{network: network, addr: addr}
-	l.reg = fdReg{ev: ev, fd: fd, h: l.onFD}
+	l.reg.init(ev, fd, l.onFD)
 	if sa, err := unix.Getsockname(fd); err == nil {
 		l.addr = fromSockaddr(sa)
 	}

@@ -27,7 +27,7 @@ func ReadvPDUSend(ev *tevent.Context, s *Stream, next NextVectorFunc) *tevent.Re
 	s.rd = readState{pdu: req, next: next}
 	req.SetCleanupFn(s.readCleanupFn)
 	if s.nextVector() {
-		s.readStep()
+		s.readStepOrWait()
 	}
 	if !req.IsInProgress() {
 		return req.Post()

@@ -15,6 +15,33 @@ type fdReg struct {
 	want      tevent.Flags
 	h         tevent.FDHandler
 	inHandler bool
+
+	// An event no longer wanted is removed by an immediate on the next
+	// iteration rather than at once: a callback that ends one request and
+	// starts the next, even from a Post, then costs no epoll_ctl, and the
+	// removal still happens before the loop waits again.
+	idleCheck   func()
+	idlePending bool
+}
+
+func (r *fdReg) init(ev *tevent.Context, fd int, h tevent.FDHandler) {
+	*r = fdReg{ev: ev, fd: fd, h: h}
+	r.idleCheck = r.removeIfIdle
+}
+
+func (r *fdReg) removeIfIdle() {
+	r.idlePending = false
+	if r.want == 0 && r.fde != nil {
+		r.fde.Remove()
+		r.fde = nil
+	}
+}
+
+// waiting reports whether the loop is already watching for flags f, so
+// that trying the syscall first would only cost an EAGAIN: the wait
+// reports the fd at once if it is ready (level-triggered).
+func (r *fdReg) waiting(f tevent.Flags) bool {
+	return r.fde != nil && r.fde.Flags()&f != 0
 }
 
 // set asks for flags f.
@@ -41,8 +68,10 @@ func (r *fdReg) apply() error {
 		r.fde = fde
 		return nil
 	case f == 0:
-		r.fde.Remove()
-		r.fde = nil
+		if !r.idlePending {
+			r.idlePending = true
+			r.ev.ScheduleImmediate(r.idleCheck)
+		}
 		return nil
 	}
 	return r.fde.SetFlags(f)

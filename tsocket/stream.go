@@ -64,7 +64,7 @@ type writeState struct {
 
 func newStream(ev *tevent.Context, fd int, network string) *Stream {
 	s := &Stream{network: network}
-	s.reg = fdReg{ev: ev, fd: fd, h: s.onFD}
+	s.reg.init(ev, fd, s.onFD)
 	s.readCleanupFn = s.readCleanup
 	s.writeCleanupFn = s.writeCleanup
 	return s
@@ -116,7 +116,7 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	s.rd = readState{req: req, iov: iov}
 	s.rd.idx, s.rd.off = advance(iov, 0, 0, 0)
 	req.SetCleanupFn(s.readCleanupFn)
-	s.readStep()
+	s.readStepOrWait()
 	if !req.IsInProgress() {
 		return req.Post()
 	}
@@ -144,6 +144,19 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 		return s.opErr(op, err)
 	}
 	return nil
+}
+
+// readStepOrWait reads at once unless the loop is still watching the
+// socket for reading (a read just finished): then the wait says whether
+// data is there without a read that can only fail with EAGAIN.
+func (s *Stream) readStepOrWait() {
+	if s.reg.waiting(tevent.FDRead) && s.rd.idx < len(s.rd.iov) {
+		if err := s.reg.set(s.wants()); err != nil {
+			s.finishRead(0, s.opErr("readv", err))
+		}
+		return
+	}
+	s.readStep()
 }
 
 // readStep reads as far as the socket allows.
