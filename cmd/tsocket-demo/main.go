@@ -1,0 +1,237 @@
+// Command tsocket-demo shows gotevent at work.
+//
+// With no arguments it runs a self-contained tour on loopback and exits 0:
+// TCP and UDP echo, pipelined writes through a queue, length-prefixed
+// messages split with ReadvPDU, an IMAP-style IDLE session driven by wait
+// events, an idle timeout, a callback-mask connection suspended while a
+// worker runs a job, and a queue used as a lock.
+//
+//	tsocket-demo                          # the tour
+//	tsocket-demo serve --listen ADDR      # the IMAP-style line server, for nc or socat
+//	tsocket-demo resp --listen ADDR       # a RESP (Redis) subset, for redis-cli and redis-benchmark
+//
+// ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
+// (ipv4:127.0.0.1:1143, unix:/tmp/demo.sock). SIGINT and SIGTERM shut the
+// servers down cleanly.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+)
+
+const usage = `usage: tsocket-demo [command] [flags]
+
+commands:
+  (none)   run the tour on loopback and exit
+  serve    run the IMAP-style line server (CAPABILITY, NOOP, IDLE/DONE, LOGOUT)
+  resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT)
+
+run 'tsocket-demo COMMAND --help' for a command's flags
+`
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errTour):
+		os.Exit(1) // the tour printed what failed
+	default:
+		fmt.Fprintln(os.Stderr, "tsocket-demo:", err)
+		os.Exit(2)
+	}
+}
+
+var errTour = errors.New("the tour failed")
+
+func tour(stdout io.Writer) error {
+	if err := demo.Tour(stdout); err != nil {
+		return fmt.Errorf("%w: %v", errTour, err)
+	}
+	return nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return tour(stdout)
+	}
+	switch args[0] {
+	case "tour":
+		return tour(stdout)
+	case "serve":
+		return serve(args[1:], stderr)
+	case "resp":
+		return resp(args[1:], stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseListen accepts host:port or a tsocket address string.
+func parseListen(s string) (tsocket.Address, error) {
+	if s == "" {
+		return nil, errors.New("--listen is required")
+	}
+	if a, err := tsocket.ParseAddress(s); err == nil {
+		return a, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: want host:port, ipv4:IP:PORT, ipv6:[IP]:PORT or unix:/path", s)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: %q is not a numeric IP address", s, host)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: bad port %q", s, port)
+	}
+	return tsocket.InetAddress("ip", ip.String(), p)
+}
+
+func newFlags(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: tsocket-demo %s --listen ADDR [flags]\n\n%s\n\nflags:\n", name, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := newFlags("serve", "Runs the IMAP-style tagged line server. Try: nc 127.0.0.1 1143, then\n\"a1 CAPABILITY\", \"a2 IDLE\" (updates follow), \"DONE\", \"a3 LOGOUT\".", stderr)
+	listen := fs.String("listen", "", "address to listen on (host:port or ipv4:IP:PORT, ipv6:[IP]:PORT, unix:/path)")
+	idle := fs.Duration("idle-timeout", 30*time.Minute, "close connections silent for this long")
+	update := fs.Duration("update", 10*time.Second, "interval of pushed updates during IDLE")
+	keep := fs.Duration("keepalive", 2*time.Minute, "interval of keep-alives during IDLE")
+	quiet := fs.Bool("quiet", false, "do not log connections")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	addr, err := parseListen(*listen)
+	if err != nil {
+		return err
+	}
+	ev, err := tevent.NewContext()
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	l, err := tsocket.Listen(ev, addr)
+	if err != nil {
+		return err
+	}
+	srv := demo.NewLineServer(ev, l, demo.LineConfig{IdleTimeout: *idle, Update: *update, KeepAlive: *keep})
+	logger := log.New(stderr, "", log.LstdFlags)
+	if !*quiet {
+		srv.Log = logger.Printf
+	}
+	stop := func(sig os.Signal, _ int) {
+		logger.Printf("%v: shutting down", sig)
+		srv.Close()
+		ev.Close() // from inside the handler: the loop returns
+	}
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		if _, err := ev.AddSignal(sig, stop); err != nil {
+			return err
+		}
+	}
+	logger.Printf("serving the line protocol on %v (%s loop)", l.Addr(), ev.Backend())
+	return ev.LoopWait()
+}
+
+func resp(args []string, stderr io.Writer) error {
+	fs := newFlags("resp", "Runs the RESP server. Try: redis-cli -p PORT ping, or\nredis-benchmark -p PORT -t ping,set,get -q. With --loops N, N loops share the\nport through SO_REUSEPORT; each loop has its own key space.", stderr)
+	listen := fs.String("listen", "", "address to listen on (host:port or ipv4:IP:PORT, ipv6:[IP]:PORT, unix:/path)")
+	loops := fs.Int("loops", 1, "number of event loops, one OS thread each")
+	backend := fs.String("backend", "", "event backend: epoll (default on Linux) or poll")
+	quiet := fs.Bool("quiet", false, "do not log protocol errors")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("resp: unexpected argument %q", fs.Arg(0))
+	}
+	if *loops < 1 {
+		return fmt.Errorf("resp: --loops must be at least 1, not %d", *loops)
+	}
+	addr, err := parseListen(*listen)
+	if err != nil {
+		return err
+	}
+	var opts []tevent.Option
+	if *backend != "" {
+		opts = append(opts, tevent.WithBackend(*backend))
+	}
+	g, err := tevent.NewGroup(*loops, opts...)
+	if err != nil {
+		return err
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	servers := make([]*demo.RESPServer, *loops)
+	var opt []tsocket.ListenOption
+	if *loops > 1 {
+		opt = append(opt, tsocket.ReusePort())
+	}
+	// The first listener picks the port when ADDR says port 0; the others
+	// join it.
+	first := make(chan tsocket.Address, 1)
+	if err := g.Start(func(i int, ev *tevent.Context) error {
+		a := addr
+		if i > 0 {
+			a = <-first
+			first <- a
+		}
+		l, err := tsocket.Listen(ev, a, opt...)
+		if err != nil {
+			if i == 0 {
+				close(first)
+			}
+			return err
+		}
+		if i == 0 {
+			first <- l.Addr()
+		}
+		servers[i] = demo.NewRESPServer(ev, l, demo.NewStore())
+		if !*quiet {
+			servers[i].Log = logger.Printf
+		}
+		return nil
+	}); err != nil {
+		g.Stop()
+		return err
+	}
+	bound := <-first
+	logger.Printf("serving RESP on %v with %d %s loop(s)", bound, *loops, g.Contexts()[0].Backend())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	sig := <-sigs
+	logger.Printf("%v: shutting down", sig)
+	for i, ev := range g.Contexts() {
+		ev.Post(servers[i].Close) // each server is closed on its own loop
+	}
+	return g.Stop()
+}
