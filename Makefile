@@ -23,8 +23,7 @@ race:
 
 ## demo: the runnable tour on loopback
 demo:
-	@if [ -d cmd/tsocket-demo ]; then $(GO) run ./cmd/tsocket-demo; \
-	else $(GO) test -count=1 -run '^Example' -v ./tevent/; fi
+	$(GO) run ./cmd/tsocket-demo
 
 ## bench: micro-benchmarks with allocation counts
 bench:
