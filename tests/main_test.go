@@ -3,6 +3,8 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gotevent/gotevent/internal/testutil"
@@ -10,5 +12,16 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(testutil.CheckFDs(m))
+	goleak.VerifyTestMain(testutil.CheckFDs(removeBuilds{m}))
+}
+
+// removeBuilds deletes the demo binary built by the tests once they end.
+type removeBuilds struct{ m testutil.M }
+
+func (r removeBuilds) Run() int {
+	code := r.m.Run()
+	if demoBin != "" {
+		os.RemoveAll(filepath.Dir(demoBin))
+	}
+	return code
 }

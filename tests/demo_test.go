@@ -1,0 +1,327 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/tevent"
+)
+
+func TestTour(t *testing.T) {
+	var out bytes.Buffer
+	if err := demo.Tour(&out); err != nil {
+		t.Fatalf("tour failed: %v\n%s", err, out.String())
+	}
+	for i := 1; i <= 8; i++ {
+		if !strings.Contains(out.String(), fmt.Sprintf("\n%d. ", i)) {
+			t.Errorf("step %d missing from the tour output", i)
+		}
+	}
+	if got := strings.Count(out.String(), "   ok in "); got != 8 {
+		t.Errorf("%d steps ok, want 8:\n%s", got, out.String())
+	}
+	if !strings.Contains(out.String(), "all 8 steps ok") {
+		t.Errorf("no closing line:\n%s", out.String())
+	}
+}
+
+func startRESP(t *testing.T) string {
+	t.Helper()
+	var addr string
+	runLoop(t, func(ev *tevent.Context) func() {
+		l := listen(t, ev)
+		addr = tcpAddr(l.Addr())
+		srv := demo.NewRESPServer(ev, l, demo.NewStore())
+		return srv.Close
+	})
+	return addr
+}
+
+// respCmd encodes a command as a RESP multibulk array.
+func respCmd(args ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b.String()
+}
+
+// readReply reads one RESP reply and renders it as a compact string:
+// "+OK", "-ERR ...", ":3", "$hello", "$nil", "*[a b]".
+func readReply(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("read reply: %v (got %q)", err, line)
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	switch line[0] {
+	case '+', '-', ':':
+		return line
+	case '$':
+		var n int
+		fmt.Sscanf(line[1:], "%d", &n)
+		if n < 0 {
+			return "$nil"
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			t.Fatalf("read bulk: %v", err)
+		}
+		return "$" + string(buf[:n])
+	case '*':
+		var n int
+		fmt.Sscanf(line[1:], "%d", &n)
+		var parts []string
+		for range n {
+			parts = append(parts, readReply(t, r))
+		}
+		return "*[" + strings.Join(parts, " ") + "]"
+	}
+	t.Fatalf("bad reply line %q", line)
+	return ""
+}
+
+func TestRESPPipelined(t *testing.T) {
+	c := dial(t, startRESP(t))
+	// 200 commands in one write; replies must come back complete and in order.
+	var req strings.Builder
+	var want []string
+	for i := range 100 {
+		k, v := fmt.Sprintf("key:%d", i), strings.Repeat(string(rune('a'+i%26)), i)
+		req.WriteString(respCmd("SET", k, v))
+		req.WriteString(respCmd("GET", k))
+		want = append(want, "+OK", "$"+v)
+	}
+	req.WriteString("PING\r\n") // an inline command in the middle of multibulk ones
+	want = append(want, "+PONG")
+	req.WriteString(respCmd("INCR", "n") + respCmd("INCR", "n") + respCmd("DEL", "key:1", "key:2", "nope"))
+	want = append(want, ":1", ":2", ":2")
+	req.WriteString(respCmd("EXISTS", "key:1", "key:3") + respCmd("ECHO", "bye") + respCmd("GET", "missing"))
+	want = append(want, ":1", "$bye", "$nil")
+	c.send(req.String())
+	c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	for i, w := range want {
+		if got := readReply(t, c.r); got != w {
+			t.Fatalf("reply %d = %q, want %q", i, got, w)
+		}
+	}
+	c.send(respCmd("QUIT"))
+	if got := readReply(t, c.r); got != "+OK" {
+		t.Fatalf("QUIT = %q", got)
+	}
+	c.eof()
+}
+
+func TestRESPMalformed(t *testing.T) {
+	addr := startRESP(t)
+	for _, tc := range []struct{ name, in, wantPrefix string }{
+		{"bad count", "*x\r\n", "-ERR Protocol error"},
+		{"negative bulk length", "*1\r\n$-3\r\n", "-ERR Protocol error"},
+		{"huge bulk length", "*1\r\n$1000000000\r\n", "-ERR Protocol error"},
+		{"not a bulk", "*1\r\n:1\r\n", "-ERR Protocol error"},
+		{"too many arguments", "*99999\r\n", "-ERR Protocol error"},
+		{"inline line too long", strings.Repeat("x", demo.MaxInlineLen+100), "-ERR Protocol error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, addr)
+			c.send(tc.in)
+			c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+			if got := readReply(t, c.r); !strings.HasPrefix(got, tc.wantPrefix) {
+				t.Fatalf("reply %q, want %q...", got, tc.wantPrefix)
+			}
+			c.eof() // and the server closes, as Redis does
+		})
+	}
+	// Unknown commands and wrong arity are errors that keep the connection.
+	c := dial(t, addr)
+	c.send(respCmd("FROB") + respCmd("GET") + respCmd("PING"))
+	c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	for _, want := range []string{"-ERR unknown command 'FROB'", "-ERR wrong number of arguments for 'get' command", "+PONG"} {
+		if got := readReply(t, c.r); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestRESPClientDisconnectsMidCommand(t *testing.T) {
+	addr := startRESP(t)
+	for _, partial := range []string{"*3\r\n$3\r\nSET\r\n$1\r\nk", "*2\r\n$4\r\nEC", "PIN"} {
+		c := dial(t, addr)
+		c.send(partial)
+		c.conn.Close()
+	}
+	// The server is unharmed and holds nothing for them.
+	c := dial(t, addr)
+	c.send(respCmd("PING"))
+	c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	if got := readReply(t, c.r); got != "+PONG" {
+		t.Fatalf("PING after disconnects = %q", got)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	demoBin   string
+	buildErr  error
+)
+
+// binary builds cmd/tsocket-demo once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tsocket-demo")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		demoBin = filepath.Join(dir, "tsocket-demo")
+		out, err := exec.Command("go", "build", "-o", demoBin, "../cmd/tsocket-demo").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return demoBin
+}
+
+// startBinary runs the demo with args, waits for its "serving ... on ADDR"
+// log line and returns the address; the process gets SIGTERM at cleanup and
+// must exit 0.
+func startBinary(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	re := regexp.MustCompile(`on ipv4:([0-9.]+:[0-9]+)`)
+	addr := ""
+	for lines.Scan() {
+		if m := re.FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%v did not report its address", args)
+	}
+	drained := make(chan struct{})
+	go func() { io.Copy(io.Discard, stderr); close(drained) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-drained
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("%v after SIGTERM: %v (want a clean exit)", args, err)
+		}
+	})
+	return addr
+}
+
+func TestBinaryTourAndHelp(t *testing.T) {
+	out, err := exec.Command(binary(t)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "all 8 steps ok") {
+		t.Fatalf("tsocket-demo: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"serve", "--help"}, {"resp", "--help"}, {"--help"}} {
+		out, err := exec.Command(binary(t), args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "usage: tsocket-demo") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	for _, args := range [][]string{{"serve"}, {"resp", "--listen", "example.com:80"}, {"frob"}, {"resp", "--listen", "127.0.0.1:0", "--loops", "0"}} {
+		out, err := exec.Command(binary(t), args...).CombinedOutput()
+		if err == nil {
+			t.Errorf("%v succeeded", args)
+			continue
+		}
+		if last := strings.TrimSpace(string(out)); !strings.Contains(last, "tsocket-demo: ") {
+			t.Errorf("%v: no clear error line:\n%s", args, out)
+		}
+	}
+}
+
+func TestBinaryServeIdleSession(t *testing.T) {
+	addr := startBinary(t, "serve", "--listen", "127.0.0.1:0", "--update", "5ms", "--keepalive", "1h")
+	c := dial(t, addr)
+	c.expect("* OK gotevent demo ready")
+	c.send("a1 IDLE\r\n")
+	c.expect("+ idling")
+	if l := c.line(); !strings.HasSuffix(l, " EXISTS") {
+		t.Fatalf("during IDLE got %q", l)
+	}
+	c.send("DONE\r\n")
+	for {
+		if l := c.line(); l == "a1 OK IDLE terminated" {
+			break
+		} else if !strings.HasSuffix(l, " EXISTS") {
+			t.Fatalf("ending IDLE got %q", l)
+		}
+	}
+	c.send("a2 LOGOUT\r\n")
+	c.expect("* BYE logging out")
+	c.expect("a2 OK LOGOUT completed")
+}
+
+func TestBinaryRESPLoops(t *testing.T) {
+	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--loops", "2")
+	for i := range 8 { // spread over both loops by the kernel
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(conn)
+		conn.SetDeadline(time.Now().Add(ioTimeout))
+		fmt.Fprint(conn, respCmd("ECHO", fmt.Sprint(i)))
+		if got := readReply(t, r); got != fmt.Sprintf("$%d", i) {
+			t.Fatalf("ECHO %d = %q", i, got)
+		}
+		conn.Close()
+	}
+}
+
+// redis-cli, when installed, talks to the server too.
+func TestRedisCLI(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli not installed")
+	}
+	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0")
+	host, port, _ := net.SplitHostPort(addr)
+	run := func(args ...string) string {
+		out, err := exec.Command(cli, append([]string{"-h", host, "-p", port}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if got := run("PING"); got != "PONG" {
+		t.Fatalf("PING = %q", got)
+	}
+	run("SET", "greeting", "hello")
+	if got := run("GET", "greeting"); got != "hello" {
+		t.Fatalf("GET = %q", got)
+	}
+}
