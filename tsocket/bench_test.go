@@ -104,7 +104,6 @@ func BenchmarkWritevQueue64(b *testing.B) {
 	q := tqueue.New(ev, "bench")
 	msg := [][]byte{make([]byte, 64)}
 	sink := make([]byte, 64*64)
-	sinkIov := [][]byte{sink}
 	const depth = 64
 	recv := func(req *tevent.Req[int]) { tsocket.WritevQueueRecv(req) }
 	b.ReportAllocs()
@@ -123,7 +122,6 @@ func BenchmarkWritevQueue64(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	_ = sinkIov
 }
 
 const bulkSize = 1 << 20

@@ -136,8 +136,8 @@ func (st *connectState) cleanup(state tevent.State) {
 }
 
 // Socketpair returns a connected pair of unix stream sockets
-// (tstream_bsd_socketpair... in spirit: socketpair(2) with both ends
-// non-blocking and close-on-exec).
+// (socketpair(2), both ends non-blocking and close-on-exec), as Samba's
+// tests build with tstream_bsd_existing_socket.
 func Socketpair(ev *tevent.Context) (*Stream, *Stream, error) {
 	fds, err := sysSocketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

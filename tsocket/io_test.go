@@ -41,9 +41,6 @@ func TestWritevBigSlowReader(t *testing.T) {
 				rest = rest[n:]
 			}
 			w := tsocket.WritevSend(ev, a, iov)
-			if !w.IsInProgress() {
-				t.Fatalf("8 MiB fitted into the socket buffer")
-			}
 			got := make([]byte, 0, size)
 			chunk := make([]byte, 4096)
 			var read func(req *tevent.Req[int])

@@ -1,7 +1,6 @@
 package tsocket_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/gotevent/gotevent/internal/testutil"
@@ -107,5 +106,3 @@ func pairs(t *testing.T, ev func() *tevent.Context, fn func(t *testing.T, ev *te
 		fn(t, e, a, b)
 	})
 }
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
