@@ -71,8 +71,8 @@ type Context struct {
 	timers timerHeap
 	tseq   uint64
 
-	imm    []func() // immediates queued for the next iteration
-	immRun []func() // the batch being run (kept to reuse its array)
+	imm    []immediate // immediates queued for the next iteration
+	immRun []immediate // the batch being run (kept to reuse its array)
 
 	signals    []*Signal
 	sigRun     []*Signal
@@ -157,7 +157,24 @@ func (c *Context) ScheduleImmediate(fn func()) {
 	if fn == nil || c.closed.Load() {
 		return
 	}
-	c.imm = append(c.imm, fn)
+	c.imm = append(c.imm, immediate{fn: fn})
+}
+
+// immediate is one queued immediate: a function, or a request whose
+// callback is due. Requests are queued as an interface holding the
+// pointer, which costs no allocation, where a method value would.
+type immediate struct {
+	fn  func()
+	req notifier
+}
+
+type notifier interface{ notify() }
+
+func (c *Context) scheduleNotify(n notifier) {
+	if c.closed.Load() {
+		return
+	}
+	c.imm = append(c.imm, immediate{req: n})
 }
 
 // Post queues fn to run on the loop goroutine and wakes the loop. It is safe
@@ -448,12 +465,16 @@ func (c *Context) timeout(now time.Time) int {
 func (c *Context) runImmediates() bool {
 	batch := c.imm
 	c.imm = c.immRun[:0]
-	for i, fn := range batch {
-		batch[i] = nil
+	for i, im := range batch {
+		batch[i] = immediate{}
 		if c.closed.Load() {
 			continue
 		}
-		fn()
+		if im.req != nil {
+			im.req.notify()
+		} else {
+			im.fn()
+		}
 	}
 	c.immRun = batch[:0]
 	return len(batch) > 0

@@ -83,7 +83,6 @@ type Req[T any] struct {
 	val       T
 	err       error
 	cb        func(*Req[T])
-	triggerFn func()
 	endTimer  *Timer
 	cancelFn  func() bool
 	cleanupFn func(State)
@@ -171,16 +170,12 @@ func (r *Req[T]) Post() *Req[T] {
 		r.deferCB = true
 		return r
 	}
-	r.ev.ScheduleImmediate(r.trigger())
+	r.ev.scheduleNotify(r)
 	return r
 }
 
-func (r *Req[T]) trigger() func() {
-	if r.triggerFn == nil {
-		r.triggerFn = r.callCallback
-	}
-	return r.triggerFn
-}
+// notify runs the callback from an immediate (Post, DeferCallback).
+func (r *Req[T]) notify() { r.callCallback() }
 
 func (r *Req[T]) finish(st State) {
 	r.state = st
@@ -190,7 +185,7 @@ func (r *Req[T]) finish(st State) {
 	r.cleanup(st)
 	r.releaseSubreqs()
 	if r.deferCB {
-		r.ev.ScheduleImmediate(r.trigger())
+		r.ev.scheduleNotify(r)
 		return
 	}
 	r.callCallback()

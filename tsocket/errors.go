@@ -60,6 +60,7 @@ type AddressError struct {
 	Reason string // what is wrong with it
 }
 
+// Error returns "tsocket: Func(Input): Reason".
 func (e *AddressError) Error() string {
 	return "tsocket: " + e.Func + " " + strconv.Quote(e.Input) + ": " + e.Reason
 }
@@ -84,6 +85,7 @@ type OpError struct {
 	Err error
 }
 
+// Error describes the operation, the addresses and the cause.
 func (e *OpError) Error() string {
 	s := "tsocket: " + e.Op
 	if e.Net != "" {
