@@ -30,6 +30,8 @@ const (
 
 // ErrProtocol is wrapped by every RESP parse error; the server answers with
 // "-ERR Protocol error: ..." and closes the connection, as Redis does.
+//
+//lint:ignore ST1005 Redis spells the reply this way and clients match on it.
 var ErrProtocol = errors.New("Protocol error")
 
 func protoErr(format string, args ...any) error {
