@@ -335,7 +335,9 @@ func (e *MaskEvent) Suspend() *MaskEvent {
 
 // Close takes e out of the loop and closes its fd (event_close). It is
 // safe inside e's own callback, whose return value is then ignored, and on a
-// suspended event held by a job (the job's resume then does nothing).
+// suspended event held by a job: the job's resume then does nothing. Such a
+// job must not do I/O on the event, since the fd number may be reused as
+// soon as it is closed.
 // Closing twice returns nil. Closing an event spent by Suspend is an error
 // wrapping syscall.EINVAL: its duplicate owns the fd. Call it on the loop
 // goroutine.

@@ -936,8 +936,20 @@ func TestMaskResumeErrors(t *testing.T) {
 		if err := ev.ScheduleEvent(dup); !errors.Is(err, tevent.ErrFDBusy) {
 			t.Errorf("ScheduleEvent of an event being resumed = %v, want ErrFDBusy", err)
 		}
+		_, d := testutil.Socketpair(t)
+		g := ev.BuildFDEvent(d, tevent.FDRead, count, nil)
+		if err := ev.ScheduleEvent(g); err != nil {
+			t.Fatal(err)
+		}
+		g = g.Suspend()
 		if err := ev.Close(); err != nil {
 			t.Fatal(err)
+		}
+		if err := ev.ScheduleEventAndDispatch(g, tevent.FDRead); !errors.Is(err, tevent.ErrClosed) {
+			t.Errorf("resume after Close = %v, want ErrClosed", err)
+		}
+		if err := ev.QueueAsyncJob(func() {}, g, tevent.FDRead); !errors.Is(err, tevent.ErrClosed) {
+			t.Errorf("QueueAsyncJob after Close = %v, want ErrClosed", err)
 		}
 		if calls != 0 {
 			t.Errorf("a resume posted before Close dispatched during Close (%d calls)", calls)
