@@ -194,9 +194,12 @@ func (c *Context) Post(fn func()) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	if err := c.wakeLocked(); err != nil {
+		return err // not queued: an error from Post means fn will not run
+	}
 	c.posted = append(c.posted, fn)
 	c.npost.Add(1)
-	return c.wakeLocked()
+	return nil
 }
 
 // wakeLocked writes the wake-up descriptor unless a wake-up is already

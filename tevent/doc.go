@@ -43,6 +43,17 @@
 // ([Req.Abandon]), and run cleanup functions ([Req.SetCleanupFn]).
 // [Req.Poll] is the synchronous wrapper.
 //
+// # The callback-mask style
+//
+// Daemons written in the Momentum (ecelerity) style drive each connection
+// from one function that does what it can and returns the mask it wants
+// next. [Context.BuildFDEvent] and [Context.ScheduleEvent] offer that style
+// on the same loop as requests: see [MaskEvent] for the life of an event,
+// [MaskEvent.IOWrite], [MaskEvent.IORead] and [MaskEvent.ReadUntil] for
+// partial I/O, and [MaskEvent.Suspend] with [Context.QueueAsyncJob] for
+// handing slow work to the context's bounded worker pool and resuming the
+// connection when it is done.
+//
 // # Testing
 //
 // [WithClock]([NewFakeClock](start)) makes the loop jump straight to the next

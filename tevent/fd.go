@@ -83,7 +83,7 @@ func (c *Context) AddFD(fd int, flags Flags, h FDHandler) (*FD, error) {
 		return nil, fmt.Errorf("tevent: AddFD(%d): nil handler: %w", fd, syscall.EINVAL)
 	}
 	if int32(fd) == c.wakeFd || (fd < len(c.fds) && c.fds[fd] != nil) {
-		return nil, fmt.Errorf("tevent: AddFD(%d): %w", fd, ErrFDBusy)
+		return nil, fmt.Errorf("AddFD(%d): %w", fd, ErrFDBusy) // ErrFDBusy says "tevent: " already
 	}
 	c.gen++
 	if c.gen == 0 { // tag 0 belongs to the wake-up descriptor

@@ -10,12 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrRecordTooLong is returned (wrapped) by MaskEvent.ReadUntil when no
-// delimiter ends a record within LineState.MaxRecord bytes. The buffered
-// bytes are kept and every later call fails the same way, so the caller
-// should close the connection. errors.Is(err, syscall.EMSGSIZE) also holds.
-var ErrRecordTooLong error = &errnoError{"tevent: record longer than LineState.MaxRecord", syscall.EMSGSIZE}
-
 // DefaultMaxRecord is the longest record, delimiter included, that ReadUntil
 // accepts when LineState.MaxRecord is 0.
 const DefaultMaxRecord = 64 << 10

@@ -63,16 +63,26 @@ func NoFDLeak(t testing.TB) {
 }
 
 // Socketpair returns a connected, non-blocking, close-on-exec AF_UNIX stream
-// pair closed at cleanup (closing one early is fine).
+// pair closed at cleanup. A test may close either end early: cleanup closes
+// an fd number only while it still refers to the socket made here, so a
+// number reused by a later descriptor is never closed by mistake.
 func Socketpair(t testing.TB) (int, int) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatalf("socketpair: %v", err)
 	}
-	t.Cleanup(func() {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-	})
+	for _, fd := range fds {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatalf("fstat: %v", err)
+		}
+		t.Cleanup(func() {
+			var now unix.Stat_t
+			if unix.Fstat(fd, &now) == nil && now.Dev == st.Dev && now.Ino == st.Ino {
+				unix.Close(fd)
+			}
+		})
+	}
 	return fds[0], fds[1]
 }
