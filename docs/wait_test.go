@@ -27,6 +27,7 @@ type idleConn struct {
 	lastInput time.Time
 }
 
+// serveIdle serves s with a keep-alive and an idle timeout.
 func serveIdle(ev *tevent.Context, s *tsocket.Stream) *idleConn {
 	c := &idleConn{ev: ev, s: s, out: tqueue.New(ev, "out"), lastInput: ev.Now()}
 	c.in.max = 1024
@@ -55,6 +56,7 @@ func (c *idleConn) idleCheck(s *tsocket.Stream, we *tsocket.WaitEvent, _ any) *t
 	return nil // this wait event is done
 }
 
+// readLine reads a line, answers it and records when it came.
 func (c *idleConn) readLine() {
 	subreq := tsocket.ReadvPDUSend(c.ev, c.s, c.in.next)
 	subreq.SetCallback(func(subreq *tevent.Req[struct{}]) {
@@ -68,6 +70,7 @@ func (c *idleConn) readLine() {
 	})
 }
 
+// send queues a line for writing.
 func (c *idleConn) send(line string) {
 	queueWrites(c.ev, c.s, c.out, [][]byte{[]byte(line + "\n")})
 }
