@@ -1,0 +1,241 @@
+// Command harness runs the benchmark suite end to end: it builds the
+// servers, the load generator and the timer benchmark (and the demo's RESP
+// server from the root module), runs every server as its own process on
+// CPU 1 with GOMAXPROCS=1 and the load generator on CPU 0, alternates the
+// servers round by round, measures the server's CPU time from /proc, and
+// writes docs/performance.md with a table and an SVG chart per workload.
+//
+// Run it from tests/bench (make bench does). Environment:
+//
+//	BENCH_QUICK=1        one short round of everything, written to results/
+//	BENCH_ROUNDS=n       rounds (default 3, quick 1)
+//	BENCH_ONLY=a,b       only these workloads (ids: pp1 pp50 pp1000 pipe16
+//	                     bulk accept idle resp resp16 redis redis16 timers)
+//	BENCH_SERVERS=a,b    only these servers (and the baselines)
+//	BENCH_PROFILE=1      CPU profile of every server run, in results/prof
+//	BENCH_DOC=path       where to write the document (the charts go to
+//	                     perf/ beside it)
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gotevent/gotevent/tests/bench/internal/report"
+)
+
+type harness struct {
+	quick     bool
+	rounds    int
+	warmup    time.Duration
+	duration  time.Duration
+	idleConns int
+	timersN   int
+	only      map[string]bool
+	servers   map[string]bool
+	profile   bool
+
+	bench   string // the bench module's directory
+	root    string // the root module's directory
+	bin     string // built binaries
+	results string
+	doc     string
+	taskset string
+
+	demoArgv  func(addr string) []string // the demo's RESP server
+	demoHow   string
+	redisBin  string
+	workloads []*report.Workload
+	started   time.Time
+}
+
+func main() {
+	h := &harness{rounds: 3, warmup: 700 * time.Millisecond, duration: 2500 * time.Millisecond,
+		idleConns: 10000, timersN: 1_000_000}
+	flag.BoolVar(&h.quick, "quick", os.Getenv("BENCH_QUICK") == "1", "one short round (BENCH_QUICK=1)")
+	flag.Parse()
+	if h.quick {
+		h.rounds, h.warmup, h.duration, h.idleConns, h.timersN = 1, 300*time.Millisecond, time.Second, 2000, 200_000
+	}
+	if s := os.Getenv("BENCH_ROUNDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("BENCH_ROUNDS=%q", s))
+		}
+		h.rounds = n
+	}
+	h.only = set(os.Getenv("BENCH_ONLY"))
+	h.servers = set(os.Getenv("BENCH_SERVERS"))
+	h.profile = os.Getenv("BENCH_PROFILE") == "1"
+	if err := h.run(); err != nil {
+		fail(err)
+	}
+}
+
+func set(s string) map[string]bool {
+	if s == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		m[strings.TrimSpace(f)] = true
+	}
+	return m
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "harness:", err)
+	os.Exit(1)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func (h *harness) run() error {
+	h.started = time.Now()
+	var err error
+	if h.bench, err = os.Getwd(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(h.bench, "cmd", "harness")); err != nil {
+		return errors.New("run the harness from tests/bench")
+	}
+	h.root = filepath.Clean(filepath.Join(h.bench, "..", ".."))
+	h.results = filepath.Join(h.bench, "results")
+	h.bin = filepath.Join(h.bench, "bin")
+	h.doc = os.Getenv("BENCH_DOC")
+	if h.doc == "" {
+		h.doc = filepath.Join(h.root, "docs", "performance.md")
+		if h.quick {
+			h.doc = filepath.Join(h.results, "performance.md")
+		}
+	}
+	for _, d := range []string{h.results, h.bin, filepath.Join(h.results, "prof")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if p, err := exec.LookPath("taskset"); err == nil {
+		h.taskset = p
+	} else {
+		logf("taskset not found (util-linux): processes will not be pinned")
+	}
+	if p, err := exec.LookPath("redis-benchmark"); err == nil {
+		h.redisBin = p
+	}
+	raiseNoFile()
+	if err := h.build(); err != nil {
+		return err
+	}
+	if h.taskset != "" {
+		if err := pinSelf(0); err != nil {
+			logf("cannot pin the harness to CPU 0: %v", err)
+		}
+	}
+	for _, w := range h.plan() {
+		if h.only != nil && !h.only[w.ID] {
+			continue
+		}
+		h.workloads = append(h.workloads, w.Workload)
+		if w.Skipped == "" {
+			h.runWorkload(w)
+		} else {
+			logf("%s: skipped: %s", w.ID, w.Skipped)
+		}
+		if err := h.saveResults(); err != nil {
+			return err
+		}
+	}
+	if err := h.writeDoc(); err != nil {
+		return err
+	}
+	logf("done in %v; wrote %s", time.Since(h.started).Round(time.Second), h.doc)
+	return nil
+}
+
+// build builds the bench binaries, and the demo's RESP server from the root
+// module: cmd/tsocket-demo when it is there, otherwise a small main around
+// internal/demo.NewRESPServer compiled in through a build overlay (the root
+// module's internal packages cannot be imported from this module, and the
+// overlay writes nothing into the root's tree).
+func (h *harness) build() error {
+	logf("building into %s", h.bin)
+	if err := goBuild(h.bench, nil, "-o", h.bin+"/", "./cmd/server", "./cmd/loadgen", "./cmd/timers"); err != nil {
+		return err
+	}
+	demo := filepath.Join(h.bin, "tsocket-demo")
+	if _, err := os.Stat(filepath.Join(h.root, "cmd", "tsocket-demo")); err == nil {
+		if err := goBuild(h.root, nil, "-o", demo, "./cmd/tsocket-demo"); err == nil {
+			if h.probe(demo, "resp", "--listen") {
+				h.demoArgv = func(addr string) []string { return []string{demo, "resp", "--listen", addr} }
+				h.demoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
+				return nil
+			}
+			logf("tsocket-demo resp did not serve; using the overlay build instead")
+		} else {
+			logf("cmd/tsocket-demo does not build (%v); using the overlay build instead", err)
+		}
+	}
+	src := filepath.Join(h.results, "demoresp", "main.go")
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(src, demoRESPMain, 0o644); err != nil {
+		return err
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{
+		filepath.Join(h.root, "internal", "demo", "benchresp", "main.go"): src}})
+	ovPath := filepath.Join(h.results, "demoresp", "overlay.json")
+	if err := os.WriteFile(ovPath, overlay, 0o644); err != nil {
+		return err
+	}
+	bin := filepath.Join(h.bin, "demo-resp")
+	if err := goBuild(h.root, nil, "-overlay", ovPath, "-o", bin, "./internal/demo/benchresp"); err != nil {
+		return fmt.Errorf("demo RESP server: %w", err)
+	}
+	h.demoArgv = func(addr string) []string { return []string{bin, "-listen", addr} }
+	h.demoHow = "internal/demo.NewRESPServer on one loop (cmd/tsocket-demo was not in the tree; the harness builds the same server through a `go build -overlay` main in the root module)"
+	return nil
+}
+
+// probe checks that argv... ADDR serves within a few seconds.
+func (h *harness) probe(argv ...string) bool {
+	addr, err := freePort()
+	if err != nil {
+		return false
+	}
+	p, err := h.start("probe", -1, append(argv, addr)...)
+	if err != nil {
+		return false
+	}
+	defer p.stop()
+	return waitListening(addr, 5*time.Second) == nil
+}
+
+func goBuild(dir string, env []string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"build"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build %s in %s: %w\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return nil
+}
+
+func (h *harness) saveResults() error {
+	b, err := json.MarshalIndent(h.workloads, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(h.results, "results.json"), b, 0o644)
+}

@@ -1,0 +1,422 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gotevent/gotevent/tests/bench/internal/load"
+	"github.com/gotevent/gotevent/tests/bench/internal/procstat"
+	"github.com/gotevent/gotevent/tests/bench/internal/report"
+	"golang.org/x/sys/unix"
+)
+
+//go:embed demoresp_main.go.txt
+var demoRESPMain []byte
+
+// The echo servers, in the order each round runs them.
+var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-mask"}
+
+// A demo RESP server is a gotevent one for the report.
+const demoRESP = "gotevent-resp"
+
+const (
+	serverCPU = 1
+	clientCPU = 0
+)
+
+type workload struct {
+	*report.Workload
+	servers []string
+	mode    string   // the server's -mode
+	args    []string // loadgen arguments, or redis-benchmark's
+	kind    string   // "load", "idle", "redis", "timers"
+}
+
+func (h *harness) plan() []*workload {
+	ms := func(d time.Duration) string { return d.String() }
+	timing := []string{"-warmup", ms(h.warmup), "-duration", ms(h.duration)}
+	lw := func(id, title, unit, note, mode string, servers []string, args ...string) *workload {
+		return &workload{Workload: &report.Workload{ID: id, Title: title, Kind: report.Load, Unit: unit, Base: servers[0], Note: note},
+			servers: servers, mode: mode, args: append(args, timing...), kind: "load"}
+	}
+	respServers := []string{"net-resp", demoRESP}
+	redisN := 200_000
+	if h.quick {
+		redisN = 40_000
+	}
+	ws := []*workload{
+		lw("pp1", "Echo, 64 B ping-pong, 1 connection", "msg",
+			"One connection sends 64 bytes and waits for their echo. Latency-bound: neither side is busy; the CPU per message is what counts.",
+			"echo", echoServers, "-mode", "pingpong", "-conns", "1", "-size", "64"),
+		lw("pp50", "Echo, 64 B ping-pong, 50 connections", "msg",
+			"50 connections, each with one 64-byte message in flight.",
+			"echo", echoServers, "-mode", "pingpong", "-conns", "50", "-size", "64"),
+		lw("pp1000", "Echo, 64 B ping-pong, 1000 connections", "msg",
+			"1000 connections, each with one 64-byte message in flight.",
+			"echo", echoServers, "-mode", "pingpong", "-conns", "1000", "-size", "64"),
+		lw("pipe16", "Echo, 64 B pipelined 16 deep, 50 connections", "msg",
+			"50 connections, each writing 16 messages of 64 bytes at once and waiting for all 16 echoes.",
+			"echo", echoServers, "-mode", "pingpong", "-conns", "50", "-size", "64", "-depth", "16"),
+		lw("bulk", "Bulk, 1 MiB one-way", "MiB",
+			"One connection writes without pause; the server reads everything and acknowledges each whole MiB with one byte. Read buffers are 16 KiB where the library lets us choose.",
+			"sink", echoServers, "-mode", "bulk", "-conns", "1"),
+		lw("accept", "Accept rate, RST close", "conn",
+			"32 connections at a time: connect, send one byte, read its echo, close with SO_LINGER 0 (RST, no TIME_WAIT). A message is a whole connection.",
+			"echo", echoServers, "-mode", "connect", "-conns", "32"),
+		{Workload: &report.Workload{ID: "idle", Title: fmt.Sprintf("Idle memory, %d connections", h.idleConns), Kind: report.Idle, Base: "net",
+			Note: fmt.Sprintf("%d connections each send one 64-byte message, read its echo and stay open. The server reports its Go heap (live, after two GCs) and goroutine stacks before and after; RSS is from /proc. Figures are per connection.", h.idleConns)},
+			servers: echoServers, mode: "echo", kind: "idle",
+			args: []string{"-mode", "idle", "-conns", strconv.Itoa(h.idleConns), "-size", "64", "-dial", "256"}},
+		lw("resp", "RESP, SET/GET ping-pong, 50 connections", "req",
+			"The demo's RESP server (gotevent-resp) against the same server written on Go net (net-resp, with a copy of the demo's parser and store). 50 connections send SET and GET by turns, one in flight.",
+			"resp", respServers, "-mode", "pingpong", "-conns", "50", "-proto", "resp"),
+		lw("resp16", "RESP, SET/GET pipelined 16 deep, 50 connections", "req",
+			"As above with 16 commands written at once per connection.",
+			"resp", respServers, "-mode", "pingpong", "-conns", "50", "-proto", "resp", "-depth", "16"),
+		{Workload: &report.Workload{ID: "redis", Title: "redis-benchmark, SET and GET, 50 connections", Kind: report.Load, Unit: "req", Base: "net-resp",
+			Note: fmt.Sprintf("`redis-benchmark -c 50 -n %d -t set,get` on CPU 0; the rate is requests over the whole run's wall time.", redisN)},
+			servers: respServers, mode: "resp", kind: "redis", args: []string{"-c", "50", "-n", strconv.Itoa(redisN), "-t", "set,get", "-q", "--csv"}},
+		{Workload: &report.Workload{ID: "redis16", Title: "redis-benchmark, SET and GET, 50 connections, pipelined 16", Kind: report.Load, Unit: "req", Base: "net-resp",
+			Note: fmt.Sprintf("`redis-benchmark -c 50 -n %d -t set,get -P 16` on CPU 0.", redisN*4)},
+			servers: respServers, mode: "resp", kind: "redis", args: []string{"-c", "50", "-n", strconv.Itoa(redisN * 4), "-t", "set,get", "-P", "16", "-q", "--csv"}},
+		{Workload: &report.Workload{ID: "timers", Title: fmt.Sprintf("Timers, %s armed, half cancelled, the rest fired", report.Human(float64(h.timersN))), Kind: report.Timers, Unit: "timer", Base: "afterfunc",
+			Note: "One process on CPU 1 with GOMAXPROCS=1 arms the timers (deadlines 2 s ahead, spread over 100 ms), cancels every other one and runs until the rest have fired: one gotevent loop against time.AfterFunc. CPU is the process's user+system time for the whole; allocations are counted while the timers fire."},
+			servers: []string{"afterfunc", "gotevent"}, kind: "timers", args: []string{"-n", strconv.Itoa(h.timersN)}},
+	}
+	for _, w := range ws {
+		if w.kind == "redis" && h.redisBin == "" {
+			w.Skipped = "redis-benchmark is not installed (apt-get install redis-tools)."
+		}
+		if h.servers != nil {
+			var keep []string
+			for _, s := range w.servers {
+				if h.servers[s] || s == w.Base {
+					keep = append(keep, s)
+				}
+			}
+			w.servers = keep
+		}
+	}
+	return ws
+}
+
+func (h *harness) runWorkload(w *workload) {
+	for r := range h.rounds {
+		for _, srv := range w.servers {
+			t0 := time.Now()
+			s, err := h.sample(w, srv, r)
+			if err != nil {
+				s = &report.Sample{Round: r, Err: err.Error()}
+				logf("%s %s round %d: %v", w.ID, srv, r+1, err)
+			} else {
+				logf("%s %s round %d: %s (%v)", w.ID, srv, r+1, describe(s), time.Since(t0).Round(time.Millisecond))
+			}
+			s.Round = r
+			w.Get(srv).Samples = append(w.Get(srv).Samples, s)
+		}
+	}
+}
+
+func describe(s *report.Sample) string {
+	var parts []string
+	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "rss", "allocs"} {
+		if v, ok := s.Values[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%s", k, report.Human(v)))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (h *harness) sample(w *workload, srv string, round int) (*report.Sample, error) {
+	if w.kind == "timers" {
+		return h.timersSample(w, srv)
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	sp, err := h.startServer(w, srv, addr, round)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.stop()
+	switch w.kind {
+	case "idle":
+		return h.idleSample(w, sp, addr)
+	case "redis":
+		return h.redisSample(w, sp, addr)
+	}
+	return h.loadSample(w, sp, addr)
+}
+
+func (h *harness) startServer(w *workload, srv, addr string, round int) (*proc, error) {
+	var argv []string
+	if srv == demoRESP {
+		argv = h.demoArgv(addr)
+	} else {
+		argv = []string{filepath.Join(h.bin, "server"), "-server", srv, "-mode", w.mode, "-addr", addr}
+		if h.profile {
+			argv = append(argv, "-cpuprofile", filepath.Join(h.results, "prof", fmt.Sprintf("%s-%s-r%d.prof", w.ID, srv, round+1)))
+		}
+	}
+	sp, err := h.start(srv, serverCPU, argv...)
+	if err != nil {
+		return nil, err
+	}
+	if srv != demoRESP {
+		line, err := sp.next(15 * time.Second)
+		if err == nil && !strings.HasPrefix(line, "READY ") {
+			err = fmt.Errorf("%s: unexpected %q", srv, line)
+		}
+		if err != nil {
+			sp.stop()
+			return nil, err
+		}
+	}
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		sp.stop()
+		return nil, fmt.Errorf("%s: %w", srv, err)
+	}
+	return sp, nil
+}
+
+func (h *harness) loadgen(args ...string) (*proc, error) {
+	return h.start("loadgen", clientCPU, append([]string{filepath.Join(h.bin, "loadgen")}, args...)...)
+}
+
+func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer lg.stop()
+	var cpu0, cpu1 time.Duration
+	var t0, t1 time.Time
+	var res load.Result
+	limit := h.warmup + h.duration + 90*time.Second
+	for {
+		line, err := lg.next(limit)
+		if err != nil {
+			return nil, err
+		}
+		if line == "START" {
+			if cpu0, err = procstat.CPU(sp.pid()); err != nil {
+				return nil, err
+			}
+			t0 = time.Now()
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "STOP "); ok {
+			if cpu1, err = procstat.CPU(sp.pid()); err != nil {
+				return nil, err
+			}
+			t1 = time.Now()
+			if err := json.Unmarshal([]byte(rest), &res); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	if err := lg.wait(10 * time.Second); err != nil {
+		return nil, err
+	}
+	if res.Msgs == 0 {
+		return nil, errors.New("no message completed in the window")
+	}
+	scpu := cpu1 - cpu0
+	return &report.Sample{Values: map[string]float64{
+		"rate":  float64(res.Msgs) / res.Elapsed.Seconds(),
+		"cpu":   float64(scpu.Nanoseconds()) / float64(res.Msgs),
+		"sutil": scpu.Seconds() / t1.Sub(t0).Seconds(),
+		"cutil": res.ClientCPU.Seconds() / res.Elapsed.Seconds(),
+	}}, nil
+}
+
+// serverStats is the bench server's answer to "stats".
+type serverStats struct {
+	HeapAlloc  uint64 `json:"heap_alloc"`
+	StackInuse uint64 `json:"stack_inuse"`
+}
+
+func (sp *proc) stats() (serverStats, error) {
+	var st serverStats
+	if err := sp.send("stats"); err != nil {
+		return st, err
+	}
+	line, err := sp.next(30 * time.Second)
+	if err != nil {
+		return st, err
+	}
+	return st, json.Unmarshal([]byte(line), &st)
+}
+
+func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	st0, err := sp.stats()
+	if err != nil {
+		return nil, err
+	}
+	rss0, err := procstat.RSS(sp.pid())
+	if err != nil {
+		return nil, err
+	}
+	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer lg.stop()
+	line, err := lg.next(120 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(line, "HOLD ") {
+		return nil, fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	st1, err := sp.stats()
+	if err != nil {
+		return nil, err
+	}
+	rss1, err := procstat.RSS(sp.pid())
+	if err != nil {
+		return nil, err
+	}
+	_ = lg.send("done")
+	if err := lg.wait(30 * time.Second); err != nil {
+		return nil, err
+	}
+	n := float64(h.idleConns)
+	hs := float64(int64(st1.HeapAlloc+st1.StackInuse)-int64(st0.HeapAlloc+st0.StackInuse)) / n
+	return &report.Sample{Values: map[string]float64{"heapstack": hs, "rss": float64(rss1-rss0) / n}}, nil
+}
+
+func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	argv := append([]string{h.redisBin, "-h", host, "-p", port}, w.args...)
+	if h.taskset != "" {
+		argv = append([]string{h.taskset, "-c", strconv.Itoa(clientCPU)}, argv...)
+	}
+	cpu0, err := procstat.CPU(sp.pid())
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	out, err := cmd.CombinedOutput()
+	t1 := time.Now()
+	if err != nil {
+		return nil, fmt.Errorf("redis-benchmark: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	cpu1, err := procstat.CPU(sp.pid())
+	if err != nil {
+		return nil, err
+	}
+	// --csv prints a header and one line per test: "SET","rps",...
+	tests := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, `"SET"`) || strings.HasPrefix(line, `"GET"`) {
+			tests++
+		}
+	}
+	if tests != 2 {
+		return nil, fmt.Errorf("redis-benchmark: unexpected output %q", out)
+	}
+	n, _ := strconv.Atoi(argAfter(w.args, "-n"))
+	reqs := float64(2 * n)
+	scpu := cpu1 - cpu0
+	wall := t1.Sub(t0).Seconds()
+	return &report.Sample{Values: map[string]float64{
+		"rate":  reqs / wall,
+		"cpu":   float64(scpu.Nanoseconds()) / reqs,
+		"sutil": scpu.Seconds() / wall,
+		"cutil": cmd.ProcessState.UserTime().Seconds()/wall + cmd.ProcessState.SystemTime().Seconds()/wall,
+	}}, nil
+}
+
+func argAfter(args []string, flag string) string {
+	for i := range len(args) - 1 {
+		if args[i] == flag {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// timerResult is cmd/timers' output line.
+type timerResult struct {
+	N          int           `json:"n"`
+	Fired      int64         `json:"fired"`
+	Early      int           `json:"early"`
+	CPU        time.Duration `json:"cpu_ns"`
+	Wall       time.Duration `json:"wall_ns"`
+	FireAllocs uint64        `json:"fire_allocs"`
+}
+
+func (h *harness) timersSample(w *workload, impl string) (*report.Sample, error) {
+	p, err := h.start(impl, serverCPU, append([]string{filepath.Join(h.bin, "timers"), "-impl", impl}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	line, err := p.next(3 * time.Minute)
+	if err != nil {
+		p.stop()
+		return nil, err
+	}
+	if err := p.wait(10 * time.Second); err != nil {
+		return nil, err
+	}
+	var r timerResult
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		return nil, fmt.Errorf("timers: %q: %w", line, err)
+	}
+	if r.Early > 0 {
+		return nil, fmt.Errorf("timers: %d timers fired before they could be cancelled; raise -lead", r.Early)
+	}
+	return &report.Sample{Values: map[string]float64{
+		"rate":   float64(r.N) / r.CPU.Seconds(),
+		"cpu":    float64(r.CPU.Nanoseconds()) / float64(r.N),
+		"allocs": float64(r.FireAllocs) / float64(r.Fired),
+		"wall":   r.Wall.Seconds(),
+	}}, nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func waitListening(addr string, d time.Duration) error {
+	end := time.Now().Add(d)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("not listening on %s after %v: %w", addr, d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func raiseNoFile() {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+	}
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 11000 {
+		fmt.Fprintf(os.Stderr, "harness: RLIMIT_NOFILE is %d: the idle workload needs over 10000 descriptors per process\n", rl.Cur)
+	}
+}

@@ -1,0 +1,106 @@
+// Command server runs one benchmark server (package servers) until its
+// standard input closes. It prints "READY addr" once listening and answers
+// commands read from standard input, one per line:
+//
+//	stats   run a GC and print the runtime's memory figures as one JSON line
+//	quit    stop the server and exit
+//
+// The harness runs it pinned to one CPU with GOMAXPROCS=1.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+
+	"github.com/gotevent/gotevent/tests/bench/internal/servers"
+	"golang.org/x/sys/unix"
+)
+
+// Stats is the server's answer to "stats", after a forced GC.
+type Stats struct {
+	HeapAlloc  uint64 `json:"heap_alloc"`  // live heap bytes
+	StackInuse uint64 `json:"stack_inuse"` // goroutine stack bytes
+	HeapInuse  uint64 `json:"heap_inuse"`
+	Sys        uint64 `json:"sys"`
+	Goroutines int    `json:"goroutines"`
+	Mallocs    uint64 `json:"mallocs"`
+}
+
+func main() {
+	name := flag.String("server", "gotevent", "server: "+strings.Join(servers.Names(), ", "))
+	mode := flag.String("mode", "echo", "echo, sink or resp")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address (give a port: some peers cannot report the one chosen)")
+	buf := flag.Int("buf", servers.DefaultBuf, "read buffer size")
+	loops := flag.Int("loops", 1, "event loops (gotevent: tevent.Group with SO_REUSEPORT listeners)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until exit")
+	flag.Parse()
+	if err := run(*name, *mode, *addr, *buf, *loops, *cpuprofile); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(name, modeName, addr string, buf, loops int, cpuprofile string) error {
+	raiseNoFile()
+	mode, err := servers.ParseMode(modeName)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(addr, ":0") {
+		if addr, err = servers.FreePort(); err != nil {
+			return err
+		}
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	srv, err := servers.Start(name, servers.Config{Addr: addr, Mode: mode, Buf: buf, Loops: loops})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("READY %s\n", addr)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		switch strings.TrimSpace(in.Text()) {
+		case "stats":
+			line, _ := json.Marshal(readStats())
+			fmt.Printf("%s\n", line)
+		case "quit":
+			return srv.Close()
+		}
+	}
+	return srv.Close()
+}
+
+func readStats() Stats {
+	runtime.GC()
+	runtime.GC() // the second cycle frees what the first one's finalizers released
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return Stats{HeapAlloc: ms.HeapAlloc, StackInuse: ms.StackInuse, HeapInuse: ms.HeapInuse,
+		Sys: ms.Sys, Goroutines: runtime.NumGoroutine(), Mallocs: ms.Mallocs}
+}
+
+// raiseNoFile lifts the descriptor limit to the hard limit (the runtime
+// does this too since Go 1.19; done here so the intent is explicit).
+func raiseNoFile() {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+	}
+}

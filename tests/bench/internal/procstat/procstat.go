@@ -1,0 +1,76 @@
+// Package procstat reads a process's CPU time and resident memory from
+// /proc, for the harness to measure servers from outside.
+package procstat
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// ClockTick is the unit of utime and stime in /proc/<pid>/stat
+// (sysconf(_SC_CLK_TCK), 100 on Linux).
+const ClockTick = 10 * time.Millisecond
+
+// CPU returns the user plus system time of every thread of pid so far.
+func CPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return ParseStat(b)
+}
+
+// ParseStat returns utime+stime from the text of /proc/<pid>/stat. The
+// command name, field 2, may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func ParseStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("procstat: no command name in stat")
+	}
+	f := bytes.Fields(b[i+1:])
+	// After the name: state is field 3, so utime (14) and stime (15) are
+	// at indexes 11 and 12.
+	if len(f) < 13 {
+		return 0, errors.New("procstat: stat too short")
+	}
+	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
+	st, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("procstat: %w", err)
+	}
+	return time.Duration(ut+st) * ClockTick, nil
+}
+
+// RSS returns the resident set size of pid in bytes (VmRSS).
+func RSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return ParseRSS(b)
+}
+
+// ParseRSS returns VmRSS in bytes from the text of /proc/<pid>/status.
+func ParseRSS(b []byte) (int64, error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("procstat: odd VmRSS line %q", line)
+		}
+		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("procstat: %w", err)
+		}
+		return kb << 10, nil
+	}
+	return 0, errors.New("procstat: no VmRSS")
+}

@@ -1,0 +1,50 @@
+package procstat
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestParseStat(t *testing.T) {
+	line := "1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 17 0 0 20 0 3 0 100 1000 10 18446744073709551615\n"
+	got, err := ParseStat([]byte(line))
+	if err != nil || got != 267*ClockTick {
+		t.Fatalf("got %v, %v; want %v", got, err, 267*ClockTick)
+	}
+	if _, err := ParseStat([]byte("1 (x) S 1")); err == nil {
+		t.Fatal("short stat accepted")
+	}
+}
+
+func TestParseRSS(t *testing.T) {
+	got, err := ParseRSS([]byte("Name:\tx\nVmPeak:\t  10 kB\nVmRSS:\t    2048 kB\n"))
+	if err != nil || got != 2048<<10 {
+		t.Fatalf("got %d, %v", got, err)
+	}
+	if _, err := ParseRSS([]byte("Name:\tx\n")); err == nil {
+		t.Fatal("missing VmRSS accepted")
+	}
+}
+
+// The live figures of this process are sane and CPU time moves.
+func TestSelf(t *testing.T) {
+	pid := os.Getpid()
+	c0, err := CPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	c1, err := CPU(pid)
+	if err != nil || c1 <= c0 {
+		t.Fatalf("cpu %v then %v, %v", c0, c1, err)
+	}
+	if rss, err := RSS(pid); err != nil || rss < 1<<20 {
+		t.Fatalf("rss %d, %v", rss, err)
+	}
+}

@@ -1,0 +1,194 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Target is one of the issue's targets and how the run did against it.
+type Target struct {
+	Name     string
+	Measured string
+	// Verdict is "met", "missed" or "not measured".
+	Verdict string
+}
+
+// Doc is everything docs/performance.md shows.
+type Doc struct {
+	Title     string
+	Intro     string      // markdown, before everything
+	Header    [][2]string // the machine table
+	Targets   []Target
+	Method    string // markdown
+	Workloads []*Workload
+	Analysis  string // markdown, after the workloads
+	SVGDir    string // where the charts are, relative to the document
+}
+
+// Panels returns the charts drawn for a workload of w's kind.
+func Panels(w *Workload) []Panel {
+	switch w.Kind {
+	case Idle:
+		return []Panel{
+			{Title: "Go heap + stack per connection", Metric: "heapstack", Format: Bytes, Better: "lower"},
+			{Title: "RSS per connection", Metric: "rss", Format: Bytes, Better: "lower"},
+		}
+	case Timers:
+		return []Panel{
+			{Title: "CPU per timer (arm, then cancel or fire)", Metric: "cpu", Format: Nanos, Better: "lower"},
+			{Title: "allocations per fired timer", Metric: "allocs", Format: sig, Better: "lower"},
+		}
+	}
+	return []Panel{
+		{Title: w.Unit + " per second", Metric: "rate", Format: Human, Better: "higher"},
+		{Title: "server CPU per " + w.Unit, Metric: "cpu", Format: Nanos, Better: "lower"},
+	}
+}
+
+// Render returns the markdown document and the charts, keyed by file name.
+func Render(d *Doc) (string, map[string][]byte) {
+	var b strings.Builder
+	svgs := map[string][]byte{}
+	fmt.Fprintf(&b, "# %s\n\n", d.Title)
+	if d.Intro != "" {
+		b.WriteString(strings.TrimSpace(d.Intro) + "\n\n")
+	}
+	if len(d.Header) > 0 {
+		b.WriteString("| | |\n| --- | --- |\n")
+		for _, kv := range d.Header {
+			fmt.Fprintf(&b, "| %s | %s |\n", kv[0], kv[1])
+		}
+		b.WriteString("\n")
+	}
+	if len(d.Targets) > 0 {
+		b.WriteString("## Targets\n\n| target | measured (medians, same run) | verdict |\n| --- | --- | --- |\n")
+		for _, t := range d.Targets {
+			fmt.Fprintf(&b, "| %s | %s | **%s** |\n", t.Name, t.Measured, t.Verdict)
+		}
+		b.WriteString("\n")
+	}
+	if d.Method != "" {
+		b.WriteString(strings.TrimSpace(d.Method) + "\n\n")
+	}
+	for _, w := range d.Workloads {
+		fmt.Fprintf(&b, "## %s\n\n", w.Title)
+		if w.Note != "" {
+			b.WriteString(w.Note + "\n\n")
+		}
+		if w.Skipped != "" {
+			fmt.Fprintf(&b, "Not run: %s\n\n", w.Skipped)
+			continue
+		}
+		name := w.ID + ".svg"
+		svgs[name] = SVG(w, Panels(w))
+		fmt.Fprintf(&b, "![%s](%s/%s)\n\n", w.Title, d.SVGDir, name)
+		switch w.Kind {
+		case Idle:
+			idleTable(&b, w)
+		case Timers:
+			timersTable(&b, w)
+		default:
+			loadTable(&b, w)
+		}
+		for _, s := range w.Sorted() {
+			for _, e := range s.Errors() {
+				fmt.Fprintf(&b, "- %s failed a round: `%s`\n", s.Server, e)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if d.Analysis != "" {
+		b.WriteString(strings.TrimSpace(d.Analysis) + "\n")
+	}
+	return b.String(), svgs
+}
+
+func cell(s Stat, f func(float64) string) string {
+	if s.N > 1 {
+		return fmt.Sprintf("%s (%s–%s)", f(s.Med), f(s.Min), f(s.Max))
+	}
+	return f(s.Med)
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+func ratio(r float64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+func loadTable(b *strings.Builder, w *Workload) {
+	fmt.Fprintf(b, "| server | %s/s | server CPU per %s | server CPU use | client CPU use | %s/s vs %s | CPU/%s vs %s | CPU/%s vs best peer | |\n",
+		w.Unit, w.Unit, w.Unit, w.Base, w.Unit, w.Base, w.Unit)
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range w.Sorted() {
+		rate, ok1 := s.Stat("rate")
+		cpu, ok2 := s.Stat("cpu")
+		if !ok1 || !ok2 {
+			fmt.Fprintf(b, "| %s | no data | | | | | | | |\n", s.Server)
+			continue
+		}
+		su, _ := s.Stat("sutil")
+		cu, _ := s.Stat("cutil")
+		rr, okr := w.Ratio(s.Server, "rate")
+		cr, okc := w.Ratio(s.Server, "cpu")
+		best := "–"
+		if r, peer, ok := w.RatioToBestPeer(s.Server, "cpu", true); ok && peer != s.Server {
+			best = fmt.Sprintf("%.2f× (%s)", r, peer)
+		}
+		flag := ""
+		if su.Med < 0.9 {
+			flag = "server not saturated"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
+			pct(su.Med), pct(cu.Med), ratio(rr, okr), ratio(cr, okc), best, flag)
+	}
+}
+
+func idleTable(b *strings.Builder, w *Workload) {
+	fmt.Fprintf(b, "| server | Go heap+stack per conn | RSS per conn | heap+stack vs %s | RSS vs %s | heap+stack vs best peer |\n", w.Base, w.Base)
+	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range w.Sorted() {
+		hs, ok1 := s.Stat("heapstack")
+		rss, ok2 := s.Stat("rss")
+		if !ok1 || !ok2 {
+			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
+			continue
+		}
+		hr, okh := w.Ratio(s.Server, "heapstack")
+		rr, okr := w.Ratio(s.Server, "rss")
+		best := "–"
+		if r, peer, ok := w.RatioToBestPeer(s.Server, "heapstack", true); ok && peer != s.Server {
+			best = fmt.Sprintf("%.2f× (%s)", r, peer)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(hs, Bytes), cell(rss, Bytes),
+			ratio(hr, okh), ratio(rr, okr), best)
+	}
+}
+
+func timersTable(b *strings.Builder, w *Workload) {
+	fmt.Fprintf(b, "| implementation | timers per CPU second | CPU per timer | allocations per fired timer | wall time | rate vs %s |\n", w.Base)
+	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range w.Sorted() {
+		rate, ok1 := s.Stat("rate")
+		cpu, ok2 := s.Stat("cpu")
+		if !ok1 || !ok2 {
+			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
+			continue
+		}
+		al, _ := s.Stat("allocs")
+		wall, _ := s.Stat("wall")
+		rr, ok := w.Ratio(s.Server, "rate")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
+			sig(al.Med), fmt.Sprintf("%.2f s", wall.Med), ratio(rr, ok))
+	}
+}
+
+func name(server string) string {
+	if IsOurs(server) {
+		return "**" + server + "**"
+	}
+	return server
+}

@@ -1,0 +1,118 @@
+package servers
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gotevent/gotevent/tests/bench/internal/leaktest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leaktest.Ignores()...) }
+
+func start(t *testing.T, name string, mode Mode, loops int) string {
+	t.Helper()
+	addr, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(name, Config{Addr: addr, Mode: mode, Loops: loops})
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close %s: %v", name, err)
+		}
+	})
+	return addr
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-mask"}
+
+func TestEcho(t *testing.T) {
+	for _, name := range echoServers {
+		t.Run(name, func(t *testing.T) {
+			addr := start(t, name, Echo, 1)
+			for range 3 {
+				c := dial(t, addr)
+				for _, size := range []int{1, 64, 1024, 200 << 10} {
+					msg := bytes.Repeat([]byte{byte(size)}, size)
+					go c.Write(msg)
+					got := make([]byte, size)
+					if _, err := io.ReadFull(c, got); err != nil {
+						t.Fatalf("size %d: %v", size, err)
+					}
+					if !bytes.Equal(got, msg) {
+						t.Fatalf("size %d: echo differs", size)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSink(t *testing.T) {
+	for _, name := range echoServers {
+		t.Run(name, func(t *testing.T) {
+			c := dial(t, start(t, name, Sink, 1))
+			const mibs = 3
+			go c.Write(make([]byte, mibs*MiB+100))
+			got := make([]byte, mibs)
+			if _, err := io.ReadFull(c, got); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Two gotevent loops behind SO_REUSEPORT both serve.
+func TestMultiLoop(t *testing.T) {
+	for _, name := range []string{"gotevent", "gotevent-mask"} {
+		t.Run(name, func(t *testing.T) {
+			addr := start(t, name, Echo, 2)
+			for range 8 {
+				c := dial(t, addr)
+				c.Write([]byte("ping"))
+				got := make([]byte, 4)
+				if _, err := io.ReadFull(c, got); err != nil || string(got) != "ping" {
+					t.Fatalf("got %q, %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRESP(t *testing.T) {
+	c := dial(t, start(t, "net-resp", RESP, 1))
+	c.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n"))
+	want := "+OK\r\n$1\r\nv\r\n+PONG\r\n"
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("got %q, %v; want %q", got, err, want)
+	}
+}
+
+func TestCounter(t *testing.T) {
+	var s Counter
+	if k := s.Add(MiB - 1); k != 0 {
+		t.Fatalf("acks %d", k)
+	}
+	if k := s.Add(2*MiB + 1); k != 3 {
+		t.Fatalf("acks %d", k)
+	}
+}
