@@ -38,6 +38,11 @@ func ConnectSend(ev *tevent.Context, local, remote Address) *tevent.Req[*Stream]
 	if req.Error(st.start(domain)) {
 		return req.Post()
 	}
+	if !req.IsInProgress() {
+		// Connected at once (a unix socket always is): the callback must
+		// still wait for a later iteration.
+		return req.Post()
+	}
 	return req
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -109,5 +110,40 @@ func TestPendingBytesAndAddresses(t *testing.T) {
 		if got, want := b.RemoteAddress().String(), a.LocalAddress().String(); got != want {
 			t.Errorf("b.RemoteAddress = %s, a.LocalAddress = %s", got, want)
 		}
+	})
+}
+
+// A unix connect succeeds inside ConnectSend; the callback, set after it
+// returns, must still run (on a later iteration) and get the stream.
+func TestConnectUnixImmediateCallsBack(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		path := filepath.Join(t.TempDir(), "s")
+		addr, err := tsocket.UnixAddress(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tsocket.Listen(ev, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		req := tsocket.ConnectSend(ev, nil, addr)
+		var got *tsocket.Stream
+		req.SetCallback(func(req *tevent.Req[*tsocket.Stream]) {
+			s, err := tsocket.ConnectRecv(req)
+			if err != nil {
+				t.Errorf("ConnectRecv: %v", err)
+				return
+			}
+			got = s
+		})
+		if err := ev.LoopWait(); err != nil {
+			t.Fatal(err)
+		}
+		if got == nil {
+			t.Fatal("the callback of an immediately connected stream never ran")
+		}
+		got.Close()
 	})
 }
