@@ -19,6 +19,11 @@ func (systemClock) Now() time.Time { return time.Now() }
 // by the loop, which, when nothing else is ready, moves it straight to the
 // earliest timer deadline instead of sleeping. It is safe for use from any
 // goroutine.
+//
+// "Nothing else is ready" is judged at that instant: a peer outside the loop
+// (another goroutine, another process) that has not written yet does not
+// hold the clock back, so its timeouts fire at once. Drive both ends from
+// the same loop, or use the system clock, for such tests.
 type FakeClock struct {
 	mu  sync.Mutex
 	now time.Time

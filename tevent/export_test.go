@@ -9,3 +9,6 @@ func (s *Signal) Inject(n int) {
 	s.c.sigPending.Store(true)
 	s.c.wake()
 }
+
+// Subreqs returns how many subrequests r still tracks.
+func Subreqs[T any](r *Req[T]) int { return len(r.subreqs) }

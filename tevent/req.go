@@ -64,6 +64,10 @@ type Request interface {
 	Cancel() bool
 	// Abandon releases the request without calling back; see Req.Abandon.
 	Abandon()
+	// Abandoned reports whether Abandon was called, which is how a cleanup
+	// function running with StateReceived tells an abandoned request
+	// (whose result nobody will take) from a received one.
+	Abandoned() bool
 	// AddReleaseHook registers h to be told once when the request is
 	// received or abandoned.
 	AddReleaseHook(h ReleaseHook)
@@ -257,7 +261,9 @@ func (r *Req[T]) Cancel() bool {
 // (tevent_req_set_cleanup_fn). It runs once for each state the request
 // reaches after in progress: when it finishes (with StateDone, StateError or
 // StateTimedOut) and, last, with StateReceived when it is received or
-// abandoned.
+// abandoned. A result that owns resources (a socket) must not be released
+// at StateDone, since the caller is about to receive it; release it at
+// StateReceived only if Abandoned reports true.
 func (r *Req[T]) SetCleanupFn(fn func(State)) { r.cleanupFn = fn }
 
 // AddSubreq makes sub a subrequest of r: when r finishes or is abandoned,
@@ -271,6 +277,19 @@ func (r *Req[T]) AddSubreq(sub Request) {
 	if r.state != StateInProgress || r.abandoned {
 		sub.Abandon()
 		return
+	}
+	if len(r.subreqs) == cap(r.subreqs) && len(r.subreqs) >= 4 {
+		// Forget subrequests already received before growing, so a
+		// long-lived request that starts one per message stays bounded
+		// by the ones still live.
+		live := r.subreqs[:0]
+		for _, s := range r.subreqs {
+			if s.State() != StateReceived {
+				live = append(live, s)
+			}
+		}
+		clear(r.subreqs[len(live):])
+		r.subreqs = live
 	}
 	r.subreqs = append(r.subreqs, sub)
 }

@@ -387,3 +387,30 @@ func TestPollNoEvents(t *testing.T) {
 		}
 	})
 }
+
+// A long-lived request that starts and receives one subrequest per message
+// does not hold on to them all.
+func TestReqAddSubreqForgetsReceived(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		parent := tevent.NewReq[int](ev)
+		var live *tevent.Req[int]
+		for i := range 10000 {
+			sub := tevent.NewReq[int](ev)
+			parent.AddSubreq(sub)
+			sub.Done(i)
+			sub.Recv()
+			if i == 9999 {
+				live = tevent.NewReq[int](ev)
+				parent.AddSubreq(live)
+			}
+		}
+		if n := tevent.Subreqs(parent); n > 8 {
+			t.Fatalf("parent holds %d subrequests after 10000 were received", n)
+		}
+		parent.Abandon()
+		if !live.Abandoned() {
+			t.Fatal("the live subrequest was lost by the pruning")
+		}
+	})
+}
