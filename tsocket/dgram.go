@@ -16,6 +16,7 @@ type Dgram struct {
 	closed  bool
 
 	local, remote Address
+	unlink        string // unix socket path this socket created by binding
 
 	recvReq *tevent.Req[Datagram]
 	buf     []byte // receive buffer, reused
@@ -93,6 +94,9 @@ func newDgram(ev *tevent.Context, network string, local, remote Address) (*Dgram
 	}
 	d := wrapDgram(ev, fd, network)
 	d.remote = remote
+	if ua, ok := local.(*UnixAddr); ok && ua.path != "" && ua.path[0] != '@' {
+		d.unlink = ua.path // bound here: Close removes it, as Listener does
+	}
 	return d, nil
 }
 
@@ -344,7 +348,8 @@ func (d *Dgram) Fd() int { return d.reg.fd }
 
 // Close closes d: requests in flight fail with net.ErrClosed (their
 // callbacks run on a later iteration), the fd event is removed and the
-// descriptor closed. Closing again does nothing.
+// descriptor closed; a unix socket file d created by binding is removed.
+// Closing again does nothing.
 func (d *Dgram) Close() error {
 	if d.closed {
 		return nil
@@ -353,7 +358,11 @@ func (d *Dgram) Close() error {
 	d.closed = true
 	d.failAll(d.opErr("close", errClosed), true)
 	d.reg.drop()
-	if err := sysClose(d.reg.fd); err != nil {
+	err := sysClose(d.reg.fd)
+	if d.unlink != "" {
+		_ = unix.Unlink(d.unlink) // gone already is fine
+	}
+	if err != nil {
 		return d.opErr("close", sysErr("close", err))
 	}
 	return nil

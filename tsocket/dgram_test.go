@@ -3,6 +3,7 @@ package tsocket_test
 import (
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -140,4 +141,28 @@ func TestDgramBadAddresses(t *testing.T) {
 	if _, err := tsocket.UDPSocket(ev, nil, nil); err == nil {
 		t.Error("UDPSocket without addresses succeeded")
 	}
+}
+
+func TestUnixDgramCloseRemovesSocketFile(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		path := filepath.Join(t.TempDir(), "d")
+		addr, err := tsocket.UnixAddress(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := tsocket.UnixDgramSocket(ev, addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("socket file not created: %v", err)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("socket file left behind after Close: %v", err)
+		}
+	})
 }

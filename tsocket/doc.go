@@ -51,6 +51,12 @@
 // remain. Reads and writes are tried at once before waiting, and a request
 // finished inside its Send function calls back through Req.Post.
 //
+// Sockets own their descriptors; closing the context does not close them.
+// Context.Close removes the events of requests in flight, but an idle
+// socket is not known to the loop at all, so a server keeps track of its
+// connections and closes them when it shuts down (as the demo's servers do
+// before their loop stops).
+//
 // # Errors
 //
 // Failures wrap the errno in an [*OpError], so errors.Is(err,
