@@ -94,6 +94,12 @@ type Context struct {
 	onClose  []func()
 	dispatch uint64 // iterations run; for tests and tracing
 
+	// running holds the batches of posted functions being run, outermost
+	// first (a loop nested in a posted function runs its own batch), so
+	// that a Close from inside one of them runs the rest of every batch
+	// before it returns. Loop goroutine only.
+	running []postBatch
+
 	asyncWorkers int // size of the async job pool, from WithAsyncWorkers
 	async        *asyncPool
 }
@@ -231,17 +237,49 @@ func (c *Context) runPosted() (bool, error) {
 	// Clear the flag before taking the queue: a Post that lands after we
 	// took it sees 0 and writes a fresh wake-up.
 	c.wakeSig.Store(0)
+	outer := len(c.running) == 0
 	c.mu.Lock()
 	batch := c.posted
-	c.posted = c.postRun[:0]
+	if outer {
+		c.posted = c.postRun[:0]
+	} else {
+		// A loop nested in a posted function: the outer call is still
+		// running from the array postRun would hand back, so new posts
+		// must not go there.
+		c.posted = nil
+	}
 	c.mu.Unlock()
-	for i, fn := range batch {
-		batch[i] = nil
+	k := len(c.running)
+	c.running = append(c.running, postBatch{fns: batch})
+	c.runBatch(k)
+	c.running = c.running[:k]
+	if outer {
+		c.postRun = batch[:0]
+	}
+	return len(batch) > 0, nil
+}
+
+// postBatch is a batch of posted functions and how far it has been run.
+type postBatch struct {
+	fns  []func()
+	next int
+}
+
+// runBatch runs what is left of c.running[k]. A function that closes the
+// context runs the rest from inside Close (teardown), so the loop finds
+// nothing left when it returns.
+func (c *Context) runBatch(k int) {
+	for {
+		b := &c.running[k] // nested calls may move the slice
+		if b.next >= len(b.fns) {
+			return
+		}
+		fn := b.fns[b.next]
+		b.fns[b.next] = nil
+		b.next++
 		c.npost.Add(-1)
 		fn()
 	}
-	c.postRun = batch[:0]
-	return len(batch) > 0, nil
 }
 
 // hasEvents reports whether anything could still make the loop run a handler.
@@ -563,7 +601,12 @@ func (c *Context) Close() error {
 // teardown releases everything; it runs once, on the goroutine that owns the
 // context at that moment.
 func (c *Context) teardown() error {
-	// Every Post accepted before closed was set is in the queue now.
+	// Posted functions first: the rest of any batch whose run a Close
+	// from one of its functions interrupted, outermost first, then every
+	// Post accepted before closed was set, which is in the queue now.
+	for k := range c.running {
+		c.runBatch(k)
+	}
 	c.mu.Lock()
 	batch := c.posted
 	c.posted = nil
