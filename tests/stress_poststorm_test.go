@@ -89,8 +89,9 @@ func TestStressPostStormDuringClose(t *testing.T) {
 		for _, how := range []string{"outside", "three-closers", "inside"} {
 			t.Run(how, func(t *testing.T) {
 				ev := ctxOn(t, backend)
-				keep := ev.AddTimer(ev.Now().Add(time.Hour), func(*tevent.Timer, time.Time) {})
-				defer keep.Cancel()
+				// Keeps LoopWait running while the queue is empty; Close
+				// removes it.
+				ev.AddTimer(ev.Now().Add(time.Hour), func(*tevent.Timer, time.Time) {})
 				s := &postStorm{t: t, ev: ev, runs: make([]atomic.Uint32, stormIDs),
 					acceptedAt: 20000, runAt: 2000, reached: make(chan struct{})}
 
@@ -120,10 +121,12 @@ func TestStressPostStormDuringClose(t *testing.T) {
 						}
 					}()
 				}
-				select {
-				case <-s.reached:
-				case <-time.After(ioTimeout):
-					t.Fatalf("only %d posts accepted", s.accepted.Load())
+				if how != "inside" { // that closer closes by itself
+					select {
+					case <-s.reached:
+					case <-time.After(ioTimeout):
+						t.Fatalf("only %d posts accepted", s.accepted.Load())
+					}
 				}
 				switch how {
 				case "outside":
