@@ -99,6 +99,7 @@ type Context struct {
 	// that a Close from inside one of them runs the rest of every batch
 	// before it returns. Loop goroutine only.
 	running []postBatch
+	nested  int // iterations in progress: more than one inside a nested loop
 
 	asyncWorkers int // size of the async job pool, from WithAsyncWorkers
 	async        *asyncPool
@@ -429,6 +430,10 @@ func (c *Context) iterate() (bool, error) {
 	c.dispatch++
 	c.traceAt(TraceBeforeLoopOnce)
 	defer c.traceAt(TraceAfterLoopOnce)
+	// A loop nested inside a handler (Poll in a callback) must not reuse
+	// the buffers the outer iteration is still walking through.
+	c.nested++
+	defer func() { c.nested-- }()
 	ran := false
 	if c.sigPending.Load() {
 		ran = c.runSignals() || ran
@@ -457,19 +462,24 @@ func (c *Context) iterate() (bool, error) {
 		}
 	}
 	n := 0
+	var events []poller.Event
 	// Something already ran and no descriptor could be ready: skip the
 	// syscall. Otherwise look, so busy immediates never starve fds.
 	if !ran || c.nfds > 0 || c.wakeSig.Load() != 0 {
 		c.traceAt(TraceBeforeWait)
+		events = c.events
+		if c.nested > 1 {
+			events = make([]poller.Event, 16)
+		}
 		var err error
-		n, err = c.poller.Wait(c.events, timeout)
+		n, err = c.poller.Wait(events, timeout)
 		c.traceAt(TraceAfterWait)
 		if err != nil {
 			return ran, fmt.Errorf("tevent: %w", err)
 		}
 	}
 	if n > 0 {
-		fdRan, err := c.dispatchFDs(c.events[:n])
+		fdRan, err := c.dispatchFDs(events[:n])
 		if err != nil {
 			return ran, err
 		}
@@ -505,7 +515,11 @@ func (c *Context) timeout(now time.Time) int {
 
 func (c *Context) runImmediates() bool {
 	batch := c.imm
-	c.imm = c.immRun[:0]
+	if c.nested > 1 {
+		c.imm = nil // the outer batch may still be running from immRun
+	} else {
+		c.imm = c.immRun[:0]
+	}
 	for i, im := range batch {
 		batch[i] = immediate{}
 		if c.closed.Load() {
@@ -517,7 +531,9 @@ func (c *Context) runImmediates() bool {
 			im.fn()
 		}
 	}
-	c.immRun = batch[:0]
+	if c.nested == 1 {
+		c.immRun = batch[:0]
+	}
 	return len(batch) > 0
 }
 

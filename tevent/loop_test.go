@@ -3,6 +3,7 @@ package tevent_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -462,4 +463,76 @@ func TestFakeClockAdvance(t *testing.T) {
 	if got := c.Now(); !got.Equal(epoch.Add(time.Second)) {
 		t.Fatalf("Now = %v, want %v (the clock never goes back)", got, epoch.Add(time.Second))
 	}
+}
+
+// A loop nested inside a handler (Poll in a callback) runs its own
+// iteration without disturbing the batch the outer one is running: every
+// immediate and every ready fd runs exactly once.
+func TestNestedLoopKeepsOuterBatches(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		ran := map[string]int{}
+		// Warm up, so the loop's spare immediate array is in use and large
+		// enough that the outer batch's additions land in it.
+		for range 8 {
+			ev.ScheduleImmediate(func() {})
+		}
+		if err := ev.LoopOnce(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"i1", "i2", "i3"} {
+			ev.ScheduleImmediate(func() {
+				ran[name]++
+				if name != "i1" {
+					return
+				}
+				// Queue more, then run a nested loop until a request is done.
+				for _, more := range []string{"n1", "n2", "n3", "n4"} {
+					ev.ScheduleImmediate(func() {
+						ran[more]++
+						if more == "n1" {
+							// Queued by the nested batch while it runs.
+							for _, m := range []string{"m1", "m2", "m3"} {
+								ev.ScheduleImmediate(func() { ran[m]++ })
+							}
+						}
+					})
+				}
+				req := tevent.NewReq[int](ev)
+				ev.ScheduleImmediate(func() { req.Done(1) })
+				if err := req.Poll(); err != nil {
+					t.Errorf("nested Poll: %v", err)
+				}
+			})
+		}
+		var fds []*tevent.FD
+		for i := range 4 {
+			a, b := testutil.Socketpair(t)
+			unix.Write(b, []byte("x"))
+			name := fmt.Sprintf("fd%d", i)
+			fde, err := ev.AddFD(a, tevent.FDRead, func(fde *tevent.FD, _ tevent.Flags) {
+				ran[name]++
+				fde.Remove()
+				if name == "fd0" || name == "fd1" {
+					// A nested loop inside an fd handler waits again.
+					w := tevent.WakeupSend(ev, time.Now())
+					if err := w.Poll(); err != nil {
+						t.Errorf("nested Poll: %v", err)
+					}
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fds = append(fds, fde)
+		}
+		if err := ev.LoopWait(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"i1", "i2", "i3", "n1", "n2", "n3", "n4", "m1", "m2", "m3", "fd0", "fd1", "fd2", "fd3"} {
+			if ran[name] != 1 {
+				t.Errorf("%s ran %d times, want 1 (all: %v)", name, ran[name], ran)
+			}
+		}
+	})
 }

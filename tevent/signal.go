@@ -86,10 +86,15 @@ func (s *Signal) Remove() {
 
 func (c *Context) runSignals() bool {
 	c.sigPending.Store(false)
-	c.sigRun = append(c.sigRun[:0], c.signals...)
+	run := append(c.sigRun[:0], c.signals...)
+	if c.nested > 1 {
+		run = slices.Clone(c.signals) // the outer iteration is walking sigRun
+	} else {
+		c.sigRun = run
+	}
 	ran := false
-	for i, s := range c.sigRun {
-		c.sigRun[i] = nil
+	for i, s := range run {
+		run[i] = nil
 		if s.removed || c.closed.Load() {
 			continue
 		}
