@@ -435,6 +435,29 @@ func (c *child) expect(prefix string) string {
 	}
 }
 
+// next returns the child's next line other than a "LOG" line (which it
+// logs).
+func (c *child) next() string {
+	c.t.Helper()
+	timeout := time.NewTimer(ioTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				c.t.Fatalf("child exited\nchild stderr:\n%s", c.stderr.String())
+			}
+			if strings.HasPrefix(l, "LOG ") {
+				c.t.Log("child: " + l[4:])
+				continue
+			}
+			return l
+		case <-timeout.C:
+			c.t.Fatalf("child said nothing for %v\nchild stderr:\n%s", ioTimeout, c.stderr.String())
+		}
+	}
+}
+
 // wait closes the child's stdin, which tells it to finish, and checks that it
 // exits with status 0 and nothing more to say but LOG lines.
 func (c *child) wait() *os.ProcessState {
