@@ -25,9 +25,23 @@ race:
 demo:
 	$(GO) run ./cmd/tsocket-demo
 
-## bench: micro-benchmarks with allocation counts
+## bench: the suite against Go net, gnet, nbio and netpoll (tests/bench, a
+## module of its own): servers pinned to CPU 1, load on CPU 0; regenerates
+## docs/performance.md and docs/perf/*.svg in about 12 minutes.
+## BENCH_QUICK=1: one short round (about 2 minutes) into tests/bench/results/;
+## other knobs in tests/bench/cmd/harness. BENCH_MICRO=1 also runs the
+## packages' micro-benchmarks into bench.out.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./tevent/ ./tqueue/ ./tsocket/ 2>/dev/null | tee bench.out
+	@if ! command -v taskset >/dev/null || ! command -v redis-benchmark >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get update -qq && apt-get install -y -qq util-linux redis-tools) >/dev/null 2>&1 || \
+				echo "bench: could not install util-linux and redis-tools; going on without them"; \
+		fi; \
+	fi
+	cd tests/bench && $(GO) run ./cmd/harness
+	@if [ "$(BENCH_MICRO)" = 1 ]; then \
+		$(GO) test -run '^$$' -bench . -benchmem -count=5 ./tevent/ ./tqueue/ ./tsocket/ 2>/dev/null | tee bench.out; \
+	fi
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

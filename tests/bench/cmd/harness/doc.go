@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/gotevent/gotevent/tests/bench/internal/report"
 	"golang.org/x/sys/unix"
@@ -49,21 +48,22 @@ func (h *harness) writeDoc() error {
 }
 
 func (h *harness) header() [][2]string {
-	mode := fmt.Sprintf("full: %d rounds, servers alternating within each round; %v warm-up and %v measured per run", h.rounds, h.warmup, h.duration)
-	if h.quick {
-		mode = fmt.Sprintf("quick (BENCH_QUICK=1): %d round, %v warm-up, %v measured; not for conclusions", h.rounds, h.warmup, h.duration)
+	m := h.meta
+	mode := fmt.Sprintf("full: %d rounds, servers alternating within each round; %v warm-up and %v measured per run", m.Rounds, m.Warmup, m.Duration)
+	if m.Quick {
+		mode = fmt.Sprintf("quick (BENCH_QUICK=1): %d round, %v warm-up, %v measured; not for conclusions", m.Rounds, m.Warmup, m.Duration)
 	}
 	pin := "server on CPU 1, load generator on CPU 0 (taskset), GOMAXPROCS=1 for both, one event loop"
-	if h.taskset == "" {
+	if !m.Pinned {
 		pin = "not pinned: taskset was missing"
 	}
 	return [][2]string{
-		{"date", h.started.UTC().Format("2006-01-02 15:04 MST") + fmt.Sprintf(" (run took %v)", time.Since(h.started).Round(time.Second))},
+		{"date", m.Started.UTC().Format("2006-01-02 15:04 MST") + fmt.Sprintf(" (the run took %v)", m.Took)},
 		{"machine", machine()},
 		{"kernel", kernel()},
 		{"Go", runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
 		{"peers", h.peers()},
-		{"gotevent RESP server", h.demoHow},
+		{"gotevent RESP server", m.DemoHow},
 		{"placement", pin},
 		{"mode", mode},
 	}

@@ -15,6 +15,8 @@
 //	BENCH_PROFILE=1      CPU profile of every server run, in results/prof
 //	BENCH_DOC=path       where to write the document (the charts go to
 //	                     perf/ beside it)
+//	BENCH_RENDER=1       run nothing: write the document again from
+//	                     results/results.json (after editing notes/)
 package main
 
 import (
@@ -51,10 +53,27 @@ type harness struct {
 	taskset string
 
 	demoArgv  func(addr string) []string // the demo's RESP server
-	demoHow   string
 	redisBin  string
 	workloads []*report.Workload
-	started   time.Time
+	meta      meta
+}
+
+// meta is what the document says about the run besides its samples.
+type meta struct {
+	Started  time.Time     `json:"started"`
+	Took     time.Duration `json:"took"`
+	Quick    bool          `json:"quick"`
+	Rounds   int           `json:"rounds"`
+	Warmup   time.Duration `json:"warmup"`
+	Duration time.Duration `json:"duration"`
+	Pinned   bool          `json:"pinned"`
+	DemoHow  string        `json:"demo_how"`
+}
+
+// saved is results/results.json.
+type saved struct {
+	Meta      meta               `json:"meta"`
+	Workloads []*report.Workload `json:"workloads"`
 }
 
 func main() {
@@ -101,7 +120,7 @@ func logf(format string, args ...any) {
 }
 
 func (h *harness) run() error {
-	h.started = time.Now()
+	h.meta = meta{Started: time.Now(), Quick: h.quick, Rounds: h.rounds, Warmup: h.warmup, Duration: h.duration}
 	var err error
 	if h.bench, err = os.Getwd(); err != nil {
 		return err
@@ -119,6 +138,9 @@ func (h *harness) run() error {
 			h.doc = filepath.Join(h.results, "performance.md")
 		}
 	}
+	if os.Getenv("BENCH_RENDER") == "1" {
+		return h.render()
+	}
 	for _, d := range []string{h.results, h.bin, filepath.Join(h.results, "prof")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -126,6 +148,7 @@ func (h *harness) run() error {
 	}
 	if p, err := exec.LookPath("taskset"); err == nil {
 		h.taskset = p
+		h.meta.Pinned = true
 	} else {
 		logf("taskset not found (util-linux): processes will not be pinned")
 	}
@@ -155,10 +178,35 @@ func (h *harness) run() error {
 			return err
 		}
 	}
+	h.meta.Took = time.Since(h.meta.Started).Round(time.Second)
+	if err := h.saveResults(); err != nil {
+		return err
+	}
 	if err := h.writeDoc(); err != nil {
 		return err
 	}
-	logf("done in %v; wrote %s", time.Since(h.started).Round(time.Second), h.doc)
+	logf("done in %v; wrote %s", h.meta.Took, h.doc)
+	return nil
+}
+
+// render writes the document again from results/results.json.
+func (h *harness) render() error {
+	b, err := os.ReadFile(filepath.Join(h.results, "results.json"))
+	if err != nil {
+		return err
+	}
+	var sv saved
+	if err := json.Unmarshal(b, &sv); err != nil {
+		return err
+	}
+	h.meta, h.workloads = sv.Meta, sv.Workloads
+	if os.Getenv("BENCH_DOC") == "" && h.meta.Quick {
+		h.doc = filepath.Join(h.results, "performance.md")
+	}
+	if err := h.writeDoc(); err != nil {
+		return err
+	}
+	logf("wrote %s from %s", h.doc, filepath.Join(h.results, "results.json"))
 	return nil
 }
 
@@ -177,7 +225,7 @@ func (h *harness) build() error {
 		if err := goBuild(h.root, nil, "-o", demo, "./cmd/tsocket-demo"); err == nil {
 			if h.probe(demo, "resp", "--listen") {
 				h.demoArgv = func(addr string) []string { return []string{demo, "resp", "--listen", addr} }
-				h.demoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
+				h.meta.DemoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
 				return nil
 			}
 			logf("tsocket-demo resp did not serve; using the overlay build instead")
@@ -203,7 +251,7 @@ func (h *harness) build() error {
 		return fmt.Errorf("demo RESP server: %w", err)
 	}
 	h.demoArgv = func(addr string) []string { return []string{bin, "-listen", addr} }
-	h.demoHow = "internal/demo.NewRESPServer on one loop (cmd/tsocket-demo was not in the tree; the harness builds the same server through a `go build -overlay` main in the root module)"
+	h.meta.DemoHow = "internal/demo.NewRESPServer on one loop (cmd/tsocket-demo was not in the tree; the harness builds the same server through a `go build -overlay` main in the root module)"
 	return nil
 }
 
@@ -233,7 +281,7 @@ func goBuild(dir string, env []string, args ...string) error {
 }
 
 func (h *harness) saveResults() error {
-	b, err := json.MarshalIndent(h.workloads, "", "  ")
+	b, err := json.MarshalIndent(saved{Meta: h.meta, Workloads: h.workloads}, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,9 @@
 // standard input closes. It prints "READY addr" once listening and answers
 // commands read from standard input, one per line:
 //
-//	stats   run a GC and print the runtime's memory figures as one JSON line
-//	quit    stop the server and exit
+//	stats             run a GC and print the runtime's memory figures as one JSON line
+//	heapprofile PATH  write a heap profile (after a GC) to PATH and print "OK"
+//	quit              stop the server and exit
 //
 // The harness runs it pinned to one CPU with GOMAXPROCS=1.
 package main
@@ -75,7 +76,14 @@ func run(name, modeName, addr string, buf, loops int, cpuprofile string) error {
 	fmt.Printf("READY %s\n", addr)
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		switch strings.TrimSpace(in.Text()) {
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(in.Text()), " ")
+		switch cmd {
+		case "heapprofile":
+			if err := writeHeapProfile(arg); err != nil {
+				fmt.Printf("ERR %v\n", err)
+			} else {
+				fmt.Println("OK")
+			}
 		case "stats":
 			line, _ := json.Marshal(readStats())
 			fmt.Printf("%s\n", line)
@@ -103,4 +111,17 @@ func raiseNoFile() {
 		rl.Cur = rl.Max
 		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
 	}
+}
+
+func writeHeapProfile(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -42,8 +42,12 @@ func (lp *tsLoop) getBuf() []byte {
 	return make([]byte, lp.cfg.Buf)
 }
 
+// maxFree bounds the loop's free list: enough for the writes in flight in
+// one turn of a busy loop, little against an idle server's memory.
+const maxFree = 16
+
 func (lp *tsLoop) putBuf(b []byte) {
-	if cap(b) == lp.cfg.Buf && len(lp.free) < 64 {
+	if cap(b) == lp.cfg.Buf && len(lp.free) < maxFree {
 		lp.free = append(lp.free, b[:cap(b)])
 	}
 }
