@@ -135,7 +135,10 @@ func parseInline(buf []byte, args [][]byte) ([][]byte, int, error) {
 	}
 	line := buf[:i]
 	line = bytes.TrimSuffix(line, []byte{'\r'})
-	for _, f := range bytes.Fields(line) {
+	// FieldsSeq, not Fields: a line of MaxInlineLen bytes holds up to 32 768
+	// words, and Fields would build a slice of them all before the MaxArgs
+	// check below could refuse the command.
+	for f := range bytes.FieldsSeq(line) {
 		if len(args) == MaxArgs {
 			return nil, 0, protoErr("too many arguments")
 		}
