@@ -107,8 +107,7 @@ func respChild() int {
 		}
 	}
 	childOut("ADDR %s", l.Addr().(*tsocket.InetAddr).AddrPort())
-	var tick func(*tevent.Timer, time.Time)
-	tick = func(te *tevent.Timer, now time.Time) {
+	tick := func(te *tevent.Timer, now time.Time) {
 		childOut("SAMPLE %s", sample())
 		te.Reset(now.Add(interval))
 	}
@@ -429,8 +428,7 @@ func TestSoakRESP(t *testing.T) {
 	c := &soakClients{t: t, ev: ev, addr: addr, rng: rand.New(rand.NewPCG(7, 7)), target: conns}
 	start := time.Now()
 	var samples []clientSample
-	var tick func(*tevent.Timer, time.Time)
-	tick = func(te *tevent.Timer, now time.Time) {
+	tick := func(te *tevent.Timer, now time.Time) {
 		if c.stopping {
 			return // winding down: not a steady-state sample
 		}
