@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"syscall"
 	"testing"
@@ -199,6 +200,48 @@ func TestFaultHandlersAbandonRequests(t *testing.T) {
 			}
 			if err := ev.LoopWait(); err != nil {
 				t.Fatal(err)
+			}
+		})
+
+		t.Run("callback-closes-peer-streams", func(t *testing.T) {
+			// A readv callback closes every other stream while their
+			// readvs are ready in the same wait: those fail with
+			// net.ErrClosed on a later iteration instead of delivering
+			// data, and no descriptor is left open.
+			testutil.NoFDLeak(t)
+			ev := ctxOn(t, backend)
+			const n = 8
+			var streams []*tsocket.Stream
+			ok, closedErrs := 0, 0
+			for range n {
+				a, b := streamsOf(t, ev, "unix")
+				streams = append(streams, b)
+				req := tsocket.ReadvSend(ev, b, [][]byte{make([]byte, 1)})
+				req.SetCallback(func(req *tevent.Req[int]) {
+					_, err := tsocket.ReadvRecv(req)
+					switch {
+					case err == nil:
+						ok++
+						for _, s := range streams {
+							if s != b {
+								s.Close()
+							}
+						}
+					case errors.Is(err, net.ErrClosed):
+						closedErrs++
+					default:
+						t.Errorf("readv: %v", err)
+					}
+				})
+				if _, err := unix.Write(a.Fd(), []byte{1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ev.LoopWait(); err != nil {
+				t.Fatal(err)
+			}
+			if ok != 1 || closedErrs != n-1 {
+				t.Fatalf("%d readvs succeeded and %d failed with net.ErrClosed; want 1 and %d", ok, closedErrs, n-1)
 			}
 		})
 
