@@ -176,13 +176,13 @@ type soakConn struct {
 	started time.Time
 	replied bool // the first batch's replies came
 	id      int
-	s     *tsocket.Stream
-	seq   int
-	left  int // batches before the connection ends
-	out   []byte
-	want  []byte
-	in    []byte
-	probe [1]byte
+	s       *tsocket.Stream
+	seq     int
+	left    int // batches before the connection ends
+	out     []byte
+	want    []byte
+	in      []byte
+	probe   [1]byte
 }
 
 const maxConnecting = 1024
