@@ -110,8 +110,13 @@ func TestStressPostStormDuringClose(t *testing.T) {
 					s.onRun = closeFrom // on the loop goroutine
 				}
 
+				// The loop must be running before Close: LoopWait on a
+				// context already closed returns ErrClosed, as documented.
 				loopDone := make(chan error, 1)
+				started := make(chan struct{})
+				ev.ScheduleImmediate(func() { close(started) })
 				go func() { loopDone <- ev.LoopWait() }()
+				<-started
 				var posters sync.WaitGroup
 				for range 64 {
 					posters.Add(1)
