@@ -482,9 +482,10 @@ func (c *child) wait() *os.ProcessState {
 	return c.cmd.ProcessState
 }
 
-// childOut writes one protocol line to stdout from a child.
+// childOutMu keeps lines written by a child's goroutines whole.
 var childOutMu sync.Mutex
 
+// childOut writes one protocol line to stdout from a child.
 func childOut(format string, args ...any) {
 	childOutMu.Lock()
 	defer childOutMu.Unlock()
