@@ -44,14 +44,22 @@ func (r *reader) next(s *tsocket.Stream) ([][]byte, error) {
 		return nil, errBufferFull
 	}
 	want = min(want, room)
-	if cap(r.in)-len(r.in) < want {
-		grown := make([]byte, len(r.in), max(2*cap(r.in), len(r.in)+want, 512))
-		copy(grown, r.in)
-		r.in = grown
-	}
+	r.reserve(want)
 	r.grown = want
 	r.vec[0] = r.in[len(r.in) : len(r.in)+want]
 	return r.vec[:], nil
+}
+
+// reserve makes room for want more bytes (len(r.in)+want <= r.max),
+// doubling for amortised growth but never past r.max: this is what bounds
+// a connection's memory.
+func (r *reader) reserve(want int) {
+	if cap(r.in)-len(r.in) >= want {
+		return
+	}
+	grown := make([]byte, len(r.in), min(max(2*cap(r.in), len(r.in)+want, 512), r.max))
+	copy(grown, r.in)
+	r.in = grown
 }
 
 // consume drops the first n bytes, and the buffer itself when it is empty

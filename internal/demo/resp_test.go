@@ -156,3 +156,12 @@ func parseAll(data []byte, step int) ([][]string, error) {
 	}
 	return cmds, nil
 }
+
+// The read buffer never grows past its cap, whatever the request sizes.
+func TestReaderBufferCapped(t *testing.T) {
+	for _, step := range []int{1, 100, 4096, 65536, demo.MaxRESPBuffer} {
+		if got := demo.ReaderGrowth(demo.MaxRESPBuffer, step); got != demo.MaxRESPBuffer {
+			t.Errorf("filled in %d-byte steps, the buffer reached %d bytes; want exactly the %d cap", step, got, demo.MaxRESPBuffer)
+		}
+	}
+}
