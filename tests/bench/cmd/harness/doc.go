@@ -58,7 +58,7 @@ func (h *harness) header() [][2]string {
 		pin = "not pinned: taskset was missing"
 	}
 	return [][2]string{
-		{"date", m.Started.UTC().Format("2006-01-02 15:04 MST") + fmt.Sprintf(" (the run took %v)", m.Took)},
+		{"date", m.Started.UTC().Format("2006-01-02 15:04 MST") + fmt.Sprintf(" (the run took %v)", m.Took) + rerun(m.Rerun)},
 		{"machine", machine()},
 		{"kernel", kernel()},
 		{"Go", runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
@@ -178,4 +178,11 @@ func (h *harness) targets() []report.Target {
 		cmpRatio(srv+": bulk throughput ≥ 0.9× net", "bulk", srv, "", "rate", 0.9, false)
 	}
 	return ts
+}
+
+func rerun(r []string) string {
+	if len(r) == 0 {
+		return ""
+	}
+	return "; run again later, because other processes loaded the machine: " + strings.Join(r, "; ")
 }

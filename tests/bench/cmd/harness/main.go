@@ -17,6 +17,9 @@
 //	                     perf/ beside it)
 //	BENCH_RENDER=1       run nothing: write the document again from
 //	                     results/results.json (after editing notes/)
+//	BENCH_MERGE=1        with BENCH_ONLY: replace only those workloads in
+//	                     results/results.json and write the document from
+//	                     the whole (to redo runs that other load spoiled)
 package main
 
 import (
@@ -24,9 +27,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +73,7 @@ type meta struct {
 	Duration time.Duration `json:"duration"`
 	Pinned   bool          `json:"pinned"`
 	DemoHow  string        `json:"demo_how"`
+	Rerun    []string      `json:"rerun,omitempty"` // workloads run again later (BENCH_MERGE)
 }
 
 // saved is results/results.json.
@@ -156,6 +162,17 @@ func (h *harness) run() error {
 		h.redisBin = p
 	}
 	raiseNoFile()
+	var merged *saved
+	if os.Getenv("BENCH_MERGE") == "1" {
+		if h.only == nil {
+			return errors.New("BENCH_MERGE=1 needs BENCH_ONLY")
+		}
+		sv, err := h.load()
+		if err != nil {
+			return err
+		}
+		merged = sv
+	}
 	if err := h.build(); err != nil {
 		return err
 	}
@@ -179,6 +196,28 @@ func (h *harness) run() error {
 		}
 	}
 	h.meta.Took = time.Since(h.meta.Started).Round(time.Second)
+	if merged != nil {
+		// Keep the first run's date and settings; list every workload in
+		// its usual place, the ones just run replacing the old ones.
+		var ws []*report.Workload
+		for _, old := range merged.Workloads {
+			w := old
+			for _, nw := range h.workloads {
+				if nw.ID == old.ID {
+					w = nw
+				}
+			}
+			ws = append(ws, w)
+		}
+		for _, nw := range h.workloads {
+			if !slices.ContainsFunc(ws, func(w *report.Workload) bool { return w.ID == nw.ID }) {
+				ws = append(ws, nw)
+			}
+		}
+		merged.Meta.Took += h.meta.Took
+		merged.Meta.Rerun = append(merged.Meta.Rerun, fmt.Sprintf("%s at %s", strings.Join(slices.Sorted(maps.Keys(h.only)), ", "), h.meta.Started.UTC().Format("15:04 MST")))
+		h.meta, h.workloads = merged.Meta, ws
+	}
 	if err := h.saveResults(); err != nil {
 		return err
 	}
@@ -189,14 +228,22 @@ func (h *harness) run() error {
 	return nil
 }
 
-// render writes the document again from results/results.json.
-func (h *harness) render() error {
+func (h *harness) load() (*saved, error) {
 	b, err := os.ReadFile(filepath.Join(h.results, "results.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var sv saved
 	if err := json.Unmarshal(b, &sv); err != nil {
+		return nil, err
+	}
+	return &sv, nil
+}
+
+// render writes the document again from results/results.json.
+func (h *harness) render() error {
+	sv, err := h.load()
+	if err != nil {
 		return err
 	}
 	h.meta, h.workloads = sv.Meta, sv.Workloads

@@ -109,26 +109,77 @@ func (h *harness) plan() []*workload {
 	return ws
 }
 
+// The machine may be shared: other processes' CPU use during a window
+// ("foreign", in cores) is measured, a sample taken under more than
+// maxForeign is retried up to maxTries times, and the quietest one is kept.
+const (
+	maxForeign  = 0.15
+	maxTries    = 3
+	retryBudget = 14 * time.Minute
+)
+
 func (h *harness) runWorkload(w *workload) {
 	for r := range h.rounds {
 		for _, srv := range w.servers {
-			t0 := time.Now()
-			s, err := h.sample(w, srv, r)
-			if err != nil {
-				s = &report.Sample{Round: r, Err: err.Error()}
-				logf("%s %s round %d: %v", w.ID, srv, r+1, err)
-			} else {
-				logf("%s %s round %d: %s (%v)", w.ID, srv, r+1, describe(s), time.Since(t0).Round(time.Millisecond))
+			var best *report.Sample
+			for try := 1; try <= maxTries; try++ {
+				// Past the time budget, measure as things are: make bench
+				// must stay bounded.
+				late := time.Since(h.meta.Started) > retryBudget
+				if !late {
+					waitQuiet()
+				}
+				t0 := time.Now()
+				s, err := h.sample(w, srv, r)
+				if err != nil {
+					s = &report.Sample{Err: err.Error()}
+					logf("%s %s round %d: %v", w.ID, srv, r+1, err)
+				} else {
+					logf("%s %s round %d: %s (%v)", w.ID, srv, r+1, describe(s), time.Since(t0).Round(time.Millisecond))
+				}
+				if best == nil || best.Err != "" || (s.Err == "" && s.Values["foreign"] < best.Values["foreign"]) {
+					best = s
+				}
+				if late || (best.Err == "" && best.Values["foreign"] <= maxForeign) {
+					break
+				}
+				if try < maxTries {
+					logf("%s %s round %d: other processes used the CPUs; trying again", w.ID, srv, r+1)
+				}
 			}
-			s.Round = r
-			w.Get(srv).Samples = append(w.Get(srv).Samples, s)
+			best.Round = r
+			w.Get(srv).Samples = append(w.Get(srv).Samples, best)
 		}
 	}
 }
 
+// waitQuiet waits, up to 20 seconds, until the machine's CPU use by anything
+// is under maxForeign cores over a quarter second.
+func waitQuiet() {
+	end := time.Now().Add(20 * time.Second)
+	for time.Now().Before(end) {
+		b0, err := procstat.Busy()
+		if err != nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+		b1, err := procstat.Busy()
+		if err != nil || (b1-b0).Seconds()/0.25 <= maxForeign {
+			return
+		}
+	}
+	logf("the machine stayed busy for 20 s; measuring anyway")
+}
+
+// foreign is the CPU, in cores, used during a window of wall time by
+// processes other than those measured.
+func foreign(busy0, busy1 time.Duration, ours time.Duration, wall time.Duration) float64 {
+	return max(0, (busy1-busy0-ours).Seconds()/wall.Seconds())
+}
+
 func describe(s *report.Sample) string {
 	var parts []string
-	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "rss", "allocs"} {
+	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "rss", "allocs", "foreign"} {
 		if v, ok := s.Values[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s=%s", k, report.Human(v)))
 		}
@@ -199,7 +250,7 @@ func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample
 		return nil, err
 	}
 	defer lg.stop()
-	var cpu0, cpu1 time.Duration
+	var cpu0, cpu1, busy0, busy1 time.Duration
 	var t0, t1 time.Time
 	var res load.Result
 	limit := h.warmup + h.duration + 90*time.Second
@@ -212,6 +263,7 @@ func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample
 			if cpu0, err = procstat.CPU(sp.pid()); err != nil {
 				return nil, err
 			}
+			busy0, _ = procstat.Busy()
 			t0 = time.Now()
 			continue
 		}
@@ -219,6 +271,7 @@ func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample
 			if cpu1, err = procstat.CPU(sp.pid()); err != nil {
 				return nil, err
 			}
+			busy1, _ = procstat.Busy()
 			t1 = time.Now()
 			if err := json.Unmarshal([]byte(rest), &res); err != nil {
 				return nil, err
@@ -234,10 +287,11 @@ func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample
 	}
 	scpu := cpu1 - cpu0
 	return &report.Sample{Values: map[string]float64{
-		"rate":  float64(res.Msgs) / res.Elapsed.Seconds(),
-		"cpu":   float64(scpu.Nanoseconds()) / float64(res.Msgs),
-		"sutil": scpu.Seconds() / t1.Sub(t0).Seconds(),
-		"cutil": res.ClientCPU.Seconds() / res.Elapsed.Seconds(),
+		"rate":    float64(res.Msgs) / res.Elapsed.Seconds(),
+		"cpu":     float64(scpu.Nanoseconds()) / float64(res.Msgs),
+		"sutil":   scpu.Seconds() / t1.Sub(t0).Seconds(),
+		"cutil":   res.ClientCPU.Seconds() / res.Elapsed.Seconds(),
+		"foreign": foreign(busy0, busy1, scpu+res.ClientCPU, t1.Sub(t0)),
 	}}, nil
 }
 
@@ -307,6 +361,7 @@ func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sampl
 	if err != nil {
 		return nil, err
 	}
+	busy0, _ := procstat.Busy()
 	t0 := time.Now()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	out, err := cmd.CombinedOutput()
@@ -318,6 +373,7 @@ func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sampl
 	if err != nil {
 		return nil, err
 	}
+	busy1, _ := procstat.Busy()
 	// --csv prints a header and one line per test: "SET","rps",...
 	tests := 0
 	for _, line := range strings.Split(string(out), "\n") {
@@ -333,10 +389,11 @@ func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sampl
 	scpu := cpu1 - cpu0
 	wall := t1.Sub(t0).Seconds()
 	return &report.Sample{Values: map[string]float64{
-		"rate":  reqs / wall,
-		"cpu":   float64(scpu.Nanoseconds()) / reqs,
-		"sutil": scpu.Seconds() / wall,
-		"cutil": cmd.ProcessState.UserTime().Seconds()/wall + cmd.ProcessState.SystemTime().Seconds()/wall,
+		"rate":    reqs / wall,
+		"cpu":     float64(scpu.Nanoseconds()) / reqs,
+		"sutil":   scpu.Seconds() / wall,
+		"cutil":   cmd.ProcessState.UserTime().Seconds()/wall + cmd.ProcessState.SystemTime().Seconds()/wall,
+		"foreign": foreign(busy0, busy1, scpu+cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime(), t1.Sub(t0)),
 	}}, nil
 }
 
@@ -360,6 +417,8 @@ type timerResult struct {
 }
 
 func (h *harness) timersSample(w *workload, impl string) (*report.Sample, error) {
+	busy0, _ := procstat.Busy()
+	t0 := time.Now()
 	p, err := h.start(impl, serverCPU, append([]string{filepath.Join(h.bin, "timers"), "-impl", impl}, w.args...)...)
 	if err != nil {
 		return nil, err
@@ -372,6 +431,8 @@ func (h *harness) timersSample(w *workload, impl string) (*report.Sample, error)
 	if err := p.wait(10 * time.Second); err != nil {
 		return nil, err
 	}
+	busy1, _ := procstat.Busy()
+	wall := time.Since(t0)
 	var r timerResult
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		return nil, fmt.Errorf("timers: %q: %w", line, err)
@@ -380,10 +441,11 @@ func (h *harness) timersSample(w *workload, impl string) (*report.Sample, error)
 		return nil, fmt.Errorf("timers: %d timers fired before they could be cancelled; raise -lead", r.Early)
 	}
 	return &report.Sample{Values: map[string]float64{
-		"rate":   float64(r.N) / r.CPU.Seconds(),
-		"cpu":    float64(r.CPU.Nanoseconds()) / float64(r.N),
-		"allocs": float64(r.FireAllocs) / float64(r.Fired),
-		"wall":   r.Wall.Seconds(),
+		"rate":    float64(r.N) / r.CPU.Seconds(),
+		"cpu":     float64(r.CPU.Nanoseconds()) / float64(r.N),
+		"allocs":  float64(r.FireAllocs) / float64(r.Fired),
+		"wall":    r.Wall.Seconds(),
+		"foreign": foreign(busy0, busy1, p.cmd.ProcessState.UserTime()+p.cmd.ProcessState.SystemTime(), wall),
 	}}, nil
 }
 

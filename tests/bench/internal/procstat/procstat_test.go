@@ -48,3 +48,16 @@ func TestSelf(t *testing.T) {
 		t.Fatalf("rss %d, %v", rss, err)
 	}
 }
+
+func TestParseBusy(t *testing.T) {
+	got, err := ParseBusy([]byte("cpu  10 2 30 1000 50 4 5 6 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n"))
+	if err != nil || got != 52*ClockTick {
+		t.Fatalf("got %v, %v; want %v", got, err, 52*ClockTick)
+	}
+	if _, err := ParseBusy([]byte("intr 1 2\n")); err == nil {
+		t.Fatal("missing cpu line accepted")
+	}
+	if b, err := Busy(); err != nil || b <= 0 {
+		t.Fatalf("busy %v, %v", b, err)
+	}
+}

@@ -138,10 +138,14 @@ func loadTable(b *strings.Builder, w *Workload) {
 		if r, peer, ok := w.RatioToBestPeer(s.Server, "cpu", true); ok && peer != s.Server {
 			best = fmt.Sprintf("%.2f× (%s)", r, peer)
 		}
-		flag := ""
+		var flags []string
 		if su.Med < 0.9 {
-			flag = "server not saturated"
+			flags = append(flags, "server not saturated")
 		}
+		if fo, ok := s.Stat("foreign"); ok && fo.Med > 0.1 {
+			flags = append(flags, fmt.Sprintf("other processes used %.2f cores", fo.Med))
+		}
+		flag := strings.Join(flags, "; ")
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
 			pct(su.Med), pct(cu.Med), ratio(rr, okr), ratio(cr, okc), best, flag)
 	}
