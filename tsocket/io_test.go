@@ -3,6 +3,7 @@ package tsocket_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -206,4 +207,60 @@ func TestReadvAbandonAndTimeout(t *testing.T) {
 			t.Errorf("writev at Close: %v", err)
 		}
 	})
+}
+
+func TestReadSome(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b, err := tsocket.Socketpair(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		defer b.Close()
+		buf := make([]byte, 64)
+		// Nothing there yet: the request waits, then returns what arrived,
+		// not a full buffer.
+		req := tsocket.ReadSomeSend(ev, b, buf)
+		if _, err := readSome(t, tsocket.ReadSomeSend(ev, b, buf)); !errors.Is(err, tsocket.ErrBusy) {
+			t.Fatal("a second read in flight was not ErrBusy")
+		}
+		w := tsocket.WritevSend(ev, a, [][]byte{[]byte("hello")})
+		n, err := readSome(t, req)
+		if err != nil || string(buf[:n]) != "hello" {
+			t.Fatalf("ReadSomeRecv = %q, %v", buf[:n], err)
+		}
+		poll(t, w)
+		// Data already there: at most len(buf), completed through Post.
+		tsocket.WritevSend(ev, a, [][]byte{[]byte("0123456789")})
+		small := make([]byte, 4)
+		req = tsocket.ReadSomeSend(ev, b, small)
+		called := false
+		req.SetCallback(func(*tevent.Req[int]) { called = true })
+		if called {
+			t.Fatal("called back inside Send")
+		}
+		if n, err := readSome(t, req); n != 4 || err != nil || string(small) != "0123" {
+			t.Fatalf("ReadSomeRecv = %d %q, %v", n, small, err)
+		}
+		// Empty buffer, then EOF.
+		if _, err := tsocket.ReadSomeRecv(tsocket.ReadSomeSend(ev, b, nil)); err == nil {
+			t.Fatal("ReadSomeSend with an empty buffer: no error")
+		}
+		rest := make([]byte, 64)
+		if n, err := readSome(t, tsocket.ReadSomeSend(ev, b, rest)); n != 6 || err != nil {
+			t.Fatalf("rest = %d, %v", n, err)
+		}
+		a.Close()
+		if _, err := readSome(t, tsocket.ReadSomeSend(ev, b, rest)); !errors.Is(err, io.EOF) {
+			t.Fatalf("after the peer closed: %v, want io.EOF", err)
+		}
+	})
+}
+
+// readSome polls req and returns its result.
+func readSome(t *testing.T, req *tevent.Req[int]) (int, error) {
+	t.Helper()
+	poll(t, req)
+	return tsocket.ReadSomeRecv(req)
 }

@@ -28,6 +28,7 @@ type Stream struct {
 	rd  readState
 	wr  writeState
 	vec []unix.Iovec // scratch iovec array, rebuilt for every call
+	one [1][]byte    // ReadSomeSend's vector, so it needs no allocation
 
 	readCleanupFn  func(tevent.State)
 	writeCleanupFn func(tevent.State)
@@ -45,6 +46,7 @@ type readState struct {
 	idx   int
 	off   int
 	total int
+	some  bool // ReadSomeSend: done after the first bytes
 }
 
 func (r *readState) active() bool { return r.req != nil || r.pdu != nil }
@@ -122,6 +124,34 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	}
 	return req
 }
+
+// ReadSomeSend reads what the socket holds, at least one byte and at most
+// len(buf), as net.Conn.Read and recv(2) do: the request finishes as soon
+// as any bytes arrive. It is how a server reads a protocol whose message
+// boundaries it finds by parsing (RESP, lines) with one read per arrival,
+// where ReadvPDUSend would need the pending byte count first. It counts as
+// the stream's one read in flight; buf belongs to the caller and must not
+// be touched until the request has finished.
+func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
+	req := tevent.NewReq[int](ev)
+	if err := s.startRead(ev, "read", len(buf) == 0); req.Error(err) {
+		return req.Post()
+	}
+	s.one[0] = buf
+	s.rd = readState{req: req, iov: s.one[:], some: true}
+	req.SetCleanupFn(s.readCleanupFn)
+	s.readStepOrWait()
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// ReadSomeRecv returns how many bytes ReadSomeSend read (at least one), or
+// the error: io.EOF if the peer closed, ErrBusy for a second read in
+// flight, ErrEmptyVector for an empty buf, net.ErrClosed after Close or
+// disconnect, or the errno of a failed read wrapped in an *OpError.
+func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 
 // ReadvRecv returns the number of bytes read (every byte of the vector), or
 // the error: io.EOF if the peer closed before the first byte,
@@ -203,6 +233,10 @@ func (s *Stream) readStep() {
 		}
 		r.total += n
 		r.idx, r.off = advance(r.iov, r.idx, r.off, n)
+		if r.some {
+			s.finishRead(r.total, nil)
+			return
+		}
 		if n < want {
 			// A short read drained the socket: wait rather than make a
 			// call that can only say EAGAIN.
@@ -218,6 +252,7 @@ func (s *Stream) readStep() {
 func (s *Stream) finishRead(n int, err error) {
 	req, pdu := s.rd.req, s.rd.pdu
 	s.rd = readState{}
+	s.one[0] = nil // do not keep a ReadSomeSend buffer alive
 	if !s.closed {
 		if e := s.reg.set(s.wants()); e != nil && err == nil {
 			err = s.opErr("readv", e)
@@ -239,6 +274,7 @@ func (s *Stream) finishRead(n int, err error) {
 func (s *Stream) readCleanup(tevent.State) {
 	if s.rd.active() && !s.rd.inProgress() {
 		s.rd = readState{}
+		s.one[0] = nil
 		if !s.closed {
 			_ = s.reg.set(s.wants()) // lowering interest cannot fail
 		}
@@ -349,6 +385,7 @@ func (s *Stream) writeCleanup(tevent.State) {
 func (s *Stream) failAll(err error, deferCB bool) {
 	if req, pdu := s.rd.req, s.rd.pdu; req != nil || pdu != nil {
 		s.rd = readState{}
+		s.one[0] = nil
 		if req != nil {
 			if deferCB {
 				req.DeferCallback()
