@@ -10,11 +10,12 @@ import (
 // connection holds no large buffer.
 const idleBufCap = 4 << 10
 
-// reader accumulates stream input through ReadvPDU until complete says the
-// buffer holds at least one whole unit (a command, a line). Each vector is
-// sized by what the socket already holds (PendingBytes), at least one byte,
-// so the engine never waits for bytes the peer has not sent, and input is
-// read straight into the buffer with no extra copy.
+// reader accumulates stream input in one buffer. Servers fill it with
+// ReadSomeSend (readSome), one read per arrival. It also offers the
+// ReadvPDU way (next), used by LineClient: read until complete says the
+// buffer holds a whole unit, each vector sized by what the socket already
+// holds (PendingBytes), at least one byte, so the engine never waits for
+// bytes the peer has not sent.
 type reader struct {
 	in       []byte
 	grown    int // bytes handed out in the last vector, filled by now
@@ -61,6 +62,25 @@ func (r *reader) reserve(want int) {
 	copy(grown, r.in)
 	r.in = grown
 }
+
+// readSome starts a read of what the socket holds into the buffer's free
+// space: one read per arrival, straight into the buffer. A buffer at its
+// cap gives errBufferFull.
+func (r *reader) readSome(ev *tevent.Context, s *tsocket.Stream) (*tevent.Req[int], error) {
+	room := r.max - len(r.in)
+	if room <= 0 {
+		return nil, errBufferFull
+	}
+	r.reserve(min(room, minRead))
+	return tsocket.ReadSomeSend(ev, s, r.in[len(r.in):cap(r.in)]), nil
+}
+
+// minRead is the least free space a read is given: small, so an idle
+// connection's buffer stays small, and doubled as requests need.
+const minRead = 512
+
+// filled takes n bytes that a read put after the buffered ones.
+func (r *reader) filled(n int) { r.in = r.in[:len(r.in)+n] }
 
 // consume drops the first n bytes, and the buffer itself when it is empty
 // and large.

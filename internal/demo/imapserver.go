@@ -117,7 +117,7 @@ func (srv *LineServer) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
 // over: one it accepted itself, or one made elsewhere (a socketpair).
 func (srv *LineServer) Serve(s *tsocket.Stream) {
 	c := &lineConn{srv: srv, s: s, last: srv.ev.Now()}
-	c.r = reader{max: MaxLine, complete: c.complete}
+	c.r = reader{max: MaxLine}
 	c.w = writer{ev: srv.ev, s: s, drained: c.drained}
 	srv.conns[c] = struct{}{}
 	c.timeout = s.AddWaitEvent(c.last.Add(srv.cfg.IdleTimeout), c.idleCheck, nil)
@@ -142,11 +142,6 @@ type lineConn struct {
 	done     bool
 }
 
-func (c *lineConn) complete(buf []byte) (bool, error) {
-	_, n, err := NextLine(buf)
-	return n > 0, err
-}
-
 func (c *lineConn) send(line string) {
 	c.w.write(append([]byte(line), '\r', '\n'))
 }
@@ -155,17 +150,26 @@ func (c *lineConn) readNext() {
 	if c.reading || c.done || c.closing {
 		return
 	}
+	if _, _, err := NextLine(c.r.in); err != nil {
+		c.close("line too long")
+		return
+	}
+	subreq, err := c.r.readSome(c.srv.ev, c.s)
+	if err != nil {
+		c.close("line too long")
+		return
+	}
 	c.reading = true
-	subreq := tsocket.ReadvPDUSend(c.srv.ev, c.s, c.r.next)
 	subreq.SetCallback(c.readDone)
 }
 
-func (c *lineConn) readDone(subreq *tevent.Req[struct{}]) {
+func (c *lineConn) readDone(subreq *tevent.Req[int]) {
 	c.reading = false
-	err := tsocket.ReadvPDURecv(subreq)
+	n, err := tsocket.ReadSomeRecv(subreq)
 	if c.done {
 		return
 	}
+	c.r.filled(n)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrLineTooLong), errors.Is(err, errBufferFull):

@@ -78,7 +78,7 @@ func (srv *RESPServer) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
 		srv.logf("resp: accept: %v", err)
 	} else {
 		c := &respConn{srv: srv, s: s}
-		c.r = reader{max: MaxRESPBuffer, complete: c.complete}
+		c.r = reader{max: MaxRESPBuffer}
 		c.w = writer{ev: srv.ev, s: s, drained: c.drained}
 		srv.conns[c] = struct{}{}
 		c.readNext()
@@ -97,37 +97,29 @@ type respConn struct {
 	done    bool
 }
 
-// complete reports whether the buffer starts with a whole command (or an
-// empty line, which is dropped here).
-func (c *respConn) complete(buf []byte) (bool, error) {
-	for {
-		args, n, err := ParseRESP(buf, c.args[:0])
-		if err != nil || n == 0 {
-			return false, err
-		}
-		if args != nil {
-			return true, nil
-		}
-		c.r.consume(n) // an empty command: skip it and look again
-		buf = c.r.in
-	}
-}
-
 func (c *respConn) readNext() {
 	if c.reading || c.done || c.quit {
 		return
 	}
+	subreq, err := c.r.readSome(c.srv.ev, c.s)
+	if err != nil {
+		// A command larger than the buffer cap: refuse it and close.
+		c.srv.logf("resp: %v: %v", c.s.RemoteAddress(), err)
+		c.quit = true
+		c.w.write(AppendRESPError(nil, err))
+		return
+	}
 	c.reading = true
-	subreq := tsocket.ReadvPDUSend(c.srv.ev, c.s, c.r.next)
 	subreq.SetCallback(c.readDone)
 }
 
-func (c *respConn) readDone(subreq *tevent.Req[struct{}]) {
+func (c *respConn) readDone(subreq *tevent.Req[int]) {
 	c.reading = false
-	err := tsocket.ReadvPDURecv(subreq)
+	n, err := tsocket.ReadSomeRecv(subreq)
 	if c.done {
 		return
 	}
+	c.r.filled(n)
 	if err != nil {
 		if errors.Is(err, ErrProtocol) || errors.Is(err, errBufferFull) {
 			// Answer as Redis does, then close once the reply is out.
