@@ -147,15 +147,26 @@ func (p *proc) wait(d time.Duration) error {
 func (p *proc) stop() {
 	_ = p.send("quit")
 	p.stdin.Close()
+	ended := make(chan struct{})
 	go func() {
-		time.Sleep(time.Second)
+		select {
+		case <-ended:
+			return
+		case <-time.After(time.Second):
+		}
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		time.Sleep(3 * time.Second)
+		select {
+		case <-ended:
+			return
+		case <-time.After(3 * time.Second):
+		}
 		_ = p.cmd.Process.Kill()
 	}()
 	for range p.lines {
 	}
-	<-p.done
+	err := <-p.done
+	p.done <- err
+	close(ended)
 }
 
 // pinSelf moves every thread of this process to cpu, so the harness never

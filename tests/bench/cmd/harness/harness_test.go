@@ -1,0 +1,89 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A child is started, its lines read, fed on standard input and stopped.
+func TestProc(t *testing.T) {
+	h := &harness{}
+	p, err := h.start("sh", -1, "sh", "-c", `echo READY; read x; echo "got $x"; echo oops >&2; exit 3`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := p.next(5 * time.Second); err != nil || line != "READY" {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	if err := p.send("hello"); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := p.next(5 * time.Second); err != nil || line != "got hello" {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	_, err = p.next(5 * time.Second)
+	if err == nil || !strings.Contains(err.Error(), "oops") {
+		t.Fatalf("end of output: %v, want the exit status and stderr", err)
+	}
+	if err := p.wait(5 * time.Second); err == nil {
+		t.Fatal("exit 3 reported as success")
+	}
+}
+
+// stop ends a child that ignores "quit" and its closed input.
+func TestProcStop(t *testing.T) {
+	h := &harness{}
+	p, err := h.start("sleeper", -1, "sh", "-c", "exec sleep 30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	p.stop()
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Fatalf("stop took %v", d)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	h := &harness{rounds: 1, warmup: time.Millisecond, duration: time.Millisecond, idleConns: 10, timersN: 10,
+		servers: set("gotevent, gnet")}
+	var ids []string
+	for _, w := range h.plan() {
+		ids = append(ids, w.ID)
+		if w.kind == "redis" && h.redisBin == "" && w.Skipped == "" {
+			t.Errorf("%s: runs without redis-benchmark", w.ID)
+		}
+		if !slices.Contains(w.servers, w.Base) {
+			t.Errorf("%s: the baseline %s was filtered out: %v", w.ID, w.Base, w.servers)
+		}
+		if w.ID == "pp50" && !slices.Equal(w.servers, []string{"net", "gnet", "gotevent"}) {
+			t.Errorf("pp50 servers %v", w.servers)
+		}
+	}
+	want := []string{"pp1", "pp50", "pp1000", "pipe16", "bulk", "accept", "idle", "resp", "resp16", "redis", "redis16", "timers"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("workloads %v, want %v", ids, want)
+	}
+}
+
+func TestForeign(t *testing.T) {
+	if got := foreign(time.Second, 3*time.Second, 1500*time.Millisecond, time.Second); got != 0.5 {
+		t.Errorf("foreign %v, want 0.5", got)
+	}
+	// Our own processes may be counted a tick more than the machine.
+	if got := foreign(time.Second, 2*time.Second, 1010*time.Millisecond, time.Second); got != 0 {
+		t.Errorf("foreign %v, want 0", got)
+	}
+	if got := argAfter([]string{"-c", "50", "-n", "1000"}, "-n"); got != "1000" {
+		t.Errorf("argAfter %q", got)
+	}
+	if got := argAfter([]string{"-n"}, "-n"); got != "" {
+		t.Errorf("argAfter of a trailing flag %q", got)
+	}
+}
