@@ -23,7 +23,7 @@ import (
 var demoRESPMain []byte
 
 // The echo servers, in the order each round runs them.
-var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-mask"}
+var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-pdu", "gotevent-mask"}
 
 // A demo RESP server is a gotevent one for the report.
 const demoRESP = "gotevent-resp"

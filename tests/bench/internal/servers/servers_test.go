@@ -42,7 +42,7 @@ func dial(t *testing.T, addr string) net.Conn {
 	return c
 }
 
-var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-mask"}
+var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-pdu", "gotevent-mask"}
 
 func TestEcho(t *testing.T) {
 	for _, name := range echoServers {
@@ -82,7 +82,7 @@ func TestSink(t *testing.T) {
 
 // Two gotevent loops behind SO_REUSEPORT both serve.
 func TestMultiLoop(t *testing.T) {
-	for _, name := range []string{"gotevent", "gotevent-mask"} {
+	for _, name := range []string{"gotevent", "gotevent-pdu", "gotevent-mask"} {
 		t.Run(name, func(t *testing.T) {
 			addr := start(t, name, Echo, 2)
 			for range 8 {

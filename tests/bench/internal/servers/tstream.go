@@ -5,21 +5,31 @@ import (
 	"github.com/gotevent/gotevent/tsocket"
 )
 
-// The gotevent server written as a tsocket user writes one: AcceptSend for
-// connections, ReadvPDUSend whose vectors are sized by PendingBytes (the
-// pattern of the demo's RESP reader: at least one byte, then what the
-// socket holds), and WritevSend. The next read starts as soon as a read
-// finishes, alongside the write of what it brought; read buffers come from
-// a per-loop free list, so an idle connection holds none.
+// The gotevent servers written as a tsocket user writes them: AcceptSend
+// for connections, WritevSend for replies, and one of two ways to read.
+//
+//   - gotevent: ReadSomeSend, one read per arrival into the connection's
+//     buffer, as net.Conn.Read (and the demo's servers). The buffer starts
+//     at 512 bytes and doubles, up to Config.Buf, each time a read fills
+//     it, so an idle connection holds little.
+//   - gotevent-pdu: ReadvPDUSend whose vectors are sized by PendingBytes
+//     (at least one byte, then what the socket holds), the pattern the
+//     demo used before ReadSomeSend; read buffers come from a per-loop free
+//     list.
+//
+// The next read starts as soon as one finishes, alongside the write of
+// what it brought.
 
 func init() {
-	register("gotevent", func(cfg Config) (Server, error) {
-		return startTeventGroup(cfg, func(ev *tevent.Context, l *tsocket.Listener) (loopServer, error) {
-			ls := &tsLoop{ev: ev, l: l, cfg: cfg, conns: make(map[*tsConn]struct{})}
-			ls.acceptNext()
-			return ls, nil
+	for name, some := range map[string]bool{"gotevent": true, "gotevent-pdu": false} {
+		register(name, func(cfg Config) (Server, error) {
+			return startTeventGroup(cfg, func(ev *tevent.Context, l *tsocket.Listener) (loopServer, error) {
+				ls := &tsLoop{ev: ev, l: l, cfg: cfg, some: some, conns: make(map[*tsConn]struct{})}
+				ls.acceptNext()
+				return ls, nil
+			})
 		})
-	})
+	}
 }
 
 type tsLoop struct {
@@ -30,6 +40,7 @@ type tsLoop struct {
 	conns  map[*tsConn]struct{}
 	free   [][]byte
 	closed bool
+	some   bool // read with ReadSomeSend
 }
 
 func (lp *tsLoop) getBuf() []byte {
@@ -67,8 +78,8 @@ func (lp *tsLoop) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
 		return
 	}
 	if err == nil {
-		c := &tsConn{lp: lp, s: s}
-		c.nextFn, c.readFn, c.writeFn = c.next, c.readDone, c.writeDone
+		c := &tsConn{lp: lp, s: s, rsize: minRead}
+		c.nextFn, c.readFn, c.writeFn, c.someFn = c.next, c.readDone, c.writeDone, c.readSomeDone
 		lp.conns[c] = struct{}{}
 		c.readNext()
 	}
@@ -108,10 +119,17 @@ type tsConn struct {
 	reading bool
 	done    bool
 
+	rbuf  []byte // ReadSomeSend's buffer
+	rsize int    // the size of the next one
+
 	nextFn  tsocket.NextVectorFunc
 	readFn  func(*tevent.Req[struct{}])
 	writeFn func(*tevent.Req[int])
+	someFn  func(*tevent.Req[int])
 }
+
+// minRead is the first ReadSomeSend buffer of a connection.
+const minRead = 512
 
 // maxPending is how much unwritten output stops reading (backpressure).
 const maxPending = 4 << 20
@@ -121,8 +139,42 @@ func (c *tsConn) readNext() {
 		return
 	}
 	c.reading = true
+	if c.lp.some {
+		if c.rbuf == nil {
+			c.rbuf = make([]byte, c.rsize)
+		}
+		tsocket.ReadSomeSend(c.lp.ev, c.s, c.rbuf).SetCallback(c.someFn)
+		return
+	}
 	c.phase = 0
 	tsocket.ReadvPDUSend(c.lp.ev, c.s, c.nextFn).SetCallback(c.readFn)
+}
+
+func (c *tsConn) readSomeDone(subreq *tevent.Req[int]) {
+	c.reading = false
+	n, err := tsocket.ReadSomeRecv(subreq)
+	if c.done {
+		return
+	}
+	if err != nil {
+		c.close()
+		return
+	}
+	p := c.rbuf[:n]
+	if n == len(c.rbuf) && c.rsize < c.lp.cfg.Buf {
+		c.rsize = min(2*c.rsize, c.lp.cfg.Buf)
+	}
+	if c.lp.cfg.Mode == Sink {
+		if k := c.sink.Add(n); k > 0 {
+			c.write(Acks(k))
+		}
+	} else if c.write(p) {
+		c.rbuf = nil // the writev in flight holds it
+	}
+	if len(c.rbuf) < c.rsize {
+		c.rbuf = nil // outgrown
+	}
+	c.readNext()
 }
 
 func (c *tsConn) next(s *tsocket.Stream) ([][]byte, error) {
@@ -175,30 +227,30 @@ func (c *tsConn) readDone(subreq *tevent.Req[struct{}]) {
 	c.buf = nil
 	if c.lp.cfg.Mode == Sink {
 		if k := c.sink.Add(len(buf)); k > 0 {
-			c.write(Acks(k), false)
+			c.write(Acks(k))
 		}
 		c.lp.putBuf(buf)
+	} else if c.write(buf) {
+		c.wbuf = buf // back to the free list once written
 	} else {
-		c.write(buf, true)
+		c.lp.putBuf(buf)
 	}
 	c.readNext()
 }
 
-// write sends p; owned says p is a loop buffer to return once written.
-func (c *tsConn) write(p []byte, owned bool) {
+// write sends p, or queues a copy behind the writev in flight. It reports
+// whether a writev still holds p: one that wrote everything at once has
+// finished, and p is the caller's again.
+func (c *tsConn) write(p []byte) bool {
 	if c.writing {
 		c.out = append(c.out, p...)
-		if owned {
-			c.lp.putBuf(p)
-		}
-		return
+		return false
 	}
 	c.writing = true
-	if owned {
-		c.wbuf = p
-	}
 	c.wiov[0] = p
-	tsocket.WritevSend(c.lp.ev, c.s, c.wiov[:]).SetCallback(c.writeFn)
+	req := tsocket.WritevSend(c.lp.ev, c.s, c.wiov[:])
+	req.SetCallback(c.writeFn)
+	return req.IsInProgress()
 }
 
 func (c *tsConn) writeDone(subreq *tevent.Req[int]) {
@@ -219,7 +271,7 @@ func (c *tsConn) writeDone(subreq *tevent.Req[int]) {
 	if len(c.out) > 0 {
 		out := c.out
 		c.out = nil
-		c.write(out, false)
+		c.write(out)
 	}
 	c.readNext() // in case backpressure paused reading
 }
