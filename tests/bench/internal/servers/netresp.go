@@ -3,7 +3,7 @@ package servers
 import (
 	"net"
 
-	"github.com/gotevent/gotevent/tests/bench/internal/resp"
+	resp "github.com/gotevent/gotevent/internal/demo"
 )
 
 // serveRESP is the Go net version of the demo's RESP server: one goroutine

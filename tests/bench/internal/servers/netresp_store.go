@@ -4,7 +4,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/gotevent/gotevent/tests/bench/internal/resp"
+	resp "github.com/gotevent/gotevent/internal/demo"
 )
 
 var (
