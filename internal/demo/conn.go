@@ -145,3 +145,52 @@ func (w *writer) writeDone(subreq *tevent.Req[int]) {
 
 // pending is how many reply bytes are not yet written.
 func (w *writer) pending() int { return len(w.out) + len(w.flight) }
+
+// acceptor is a server's accept loop: one AcceptSend in flight, each
+// stream handed to serve, accept errors (EMFILE and the like, after
+// tsocket's own back-off) logged and the loop carried on.
+type acceptor struct {
+	ev     *tevent.Context
+	l      *tsocket.Listener
+	req    *tevent.Req[*tsocket.Stream]
+	closed bool
+	serve  func(*tsocket.Stream)
+	logf   func(format string, args ...any)
+	name   string
+}
+
+func (a *acceptor) next() {
+	a.req = tsocket.AcceptSend(a.ev, a.l)
+	a.req.SetCallback(a.done)
+}
+
+func (a *acceptor) done(subreq *tevent.Req[*tsocket.Stream]) {
+	a.req = nil
+	s, err := tsocket.AcceptRecv(subreq)
+	if a.closed {
+		if s != nil {
+			s.Close()
+		}
+		return
+	}
+	if err != nil {
+		a.logf("%s: accept: %v", a.name, err)
+	} else {
+		a.serve(s)
+	}
+	a.next()
+}
+
+// close stops accepting and closes the listener; it reports false if it
+// was closed already.
+func (a *acceptor) close() bool {
+	if a.closed {
+		return false
+	}
+	a.closed = true
+	if a.req != nil {
+		a.req.Abandon()
+	}
+	a.l.Close()
+	return true
+}

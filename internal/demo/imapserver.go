@@ -46,12 +46,10 @@ func (cfg *LineConfig) fill() {
 // event also closes connections silent for longer than IdleTimeout. It
 // belongs to the loop goroutine.
 type LineServer struct {
-	ev     *tevent.Context
-	l      *tsocket.Listener
-	cfg    LineConfig
-	conns  map[*lineConn]struct{}
-	accept *tevent.Req[*tsocket.Stream]
-	closed bool
+	ev    *tevent.Context
+	acc   acceptor
+	cfg   LineConfig
+	conns map[*lineConn]struct{}
 	// Log, if set, is told what happens to connections.
 	Log func(format string, args ...any)
 }
@@ -59,8 +57,9 @@ type LineServer struct {
 // NewLineServer serves on l, which it takes over.
 func NewLineServer(ev *tevent.Context, l *tsocket.Listener, cfg LineConfig) *LineServer {
 	cfg.fill()
-	srv := &LineServer{ev: ev, l: l, cfg: cfg, conns: make(map[*lineConn]struct{})}
-	srv.acceptNext()
+	srv := &LineServer{ev: ev, cfg: cfg, conns: make(map[*lineConn]struct{})}
+	srv.acc = acceptor{ev: ev, l: l, serve: srv.Serve, logf: srv.logf, name: "line"}
+	srv.acc.next()
 	return srv
 }
 
@@ -69,14 +68,9 @@ func (srv *LineServer) Conns() int { return len(srv.conns) }
 
 // Close stops accepting and closes every connection.
 func (srv *LineServer) Close() {
-	if srv.closed {
+	if !srv.acc.close() {
 		return
 	}
-	srv.closed = true
-	if srv.accept != nil {
-		srv.accept.Abandon()
-	}
-	srv.l.Close()
 	for c := range srv.conns {
 		// The BYE goes to the kernel inside WritevSend; close at once, as
 		// the loop may stop before a write callback could run.
@@ -89,28 +83,6 @@ func (srv *LineServer) logf(format string, args ...any) {
 	if srv.Log != nil {
 		srv.Log(format, args...)
 	}
-}
-
-func (srv *LineServer) acceptNext() {
-	srv.accept = tsocket.AcceptSend(srv.ev, srv.l)
-	srv.accept.SetCallback(srv.acceptDone)
-}
-
-func (srv *LineServer) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
-	srv.accept = nil
-	s, err := tsocket.AcceptRecv(subreq)
-	if srv.closed {
-		if s != nil {
-			s.Close()
-		}
-		return
-	}
-	if err != nil {
-		srv.logf("line: accept: %v", err)
-	} else {
-		srv.Serve(s)
-	}
-	srv.acceptNext()
 }
 
 // Serve runs the protocol on a connected stream, which the server takes

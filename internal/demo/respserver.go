@@ -19,20 +19,19 @@ var errBufferFull = errors.New("request larger than the connection buffer")
 // ask for) on one loop. Requests may be pipelined; replies go out in order,
 // gathered into one writev per turn. It belongs to the loop goroutine.
 type RESPServer struct {
-	ev     *tevent.Context
-	l      *tsocket.Listener
-	store  *Store
-	conns  map[*respConn]struct{}
-	accept *tevent.Req[*tsocket.Stream]
-	closed bool
+	ev    *tevent.Context
+	acc   acceptor
+	store *Store
+	conns map[*respConn]struct{}
 	// Log, if set, is told about accept errors and protocol errors.
 	Log func(format string, args ...any)
 }
 
 // NewRESPServer serves on l, which it takes over, with store (one per loop).
 func NewRESPServer(ev *tevent.Context, l *tsocket.Listener, store *Store) *RESPServer {
-	srv := &RESPServer{ev: ev, l: l, store: store, conns: make(map[*respConn]struct{})}
-	srv.acceptNext()
+	srv := &RESPServer{ev: ev, store: store, conns: make(map[*respConn]struct{})}
+	srv.acc = acceptor{ev: ev, l: l, serve: srv.serve, logf: srv.logf, name: "resp"}
+	srv.acc.next()
 	return srv
 }
 
@@ -41,14 +40,9 @@ func (srv *RESPServer) Conns() int { return len(srv.conns) }
 
 // Close stops accepting and closes every connection.
 func (srv *RESPServer) Close() {
-	if srv.closed {
+	if !srv.acc.close() {
 		return
 	}
-	srv.closed = true
-	if srv.accept != nil {
-		srv.accept.Abandon()
-	}
-	srv.l.Close()
 	for c := range srv.conns {
 		c.close()
 	}
@@ -60,30 +54,12 @@ func (srv *RESPServer) logf(format string, args ...any) {
 	}
 }
 
-func (srv *RESPServer) acceptNext() {
-	srv.accept = tsocket.AcceptSend(srv.ev, srv.l)
-	srv.accept.SetCallback(srv.acceptDone)
-}
-
-func (srv *RESPServer) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
-	srv.accept = nil
-	s, err := tsocket.AcceptRecv(subreq)
-	if srv.closed {
-		if s != nil {
-			s.Close()
-		}
-		return
-	}
-	if err != nil {
-		srv.logf("resp: accept: %v", err)
-	} else {
-		c := &respConn{srv: srv, s: s}
-		c.r = reader{max: MaxRESPBuffer}
-		c.w = writer{ev: srv.ev, s: s, drained: c.drained}
-		srv.conns[c] = struct{}{}
-		c.readNext()
-	}
-	srv.acceptNext()
+func (srv *RESPServer) serve(s *tsocket.Stream) {
+	c := &respConn{srv: srv, s: s}
+	c.r = reader{max: MaxRESPBuffer}
+	c.w = writer{ev: srv.ev, s: s, drained: c.drained}
+	srv.conns[c] = struct{}{}
+	c.readNext()
 }
 
 type respConn struct {
