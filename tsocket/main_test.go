@@ -13,29 +13,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(testutil.CheckFDs(m))
 }
 
-// backends runs fn once per tevent backend as a subtest, checking for fd
-// leaks in each.
-func backends(t *testing.T, fn func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context)) {
-	t.Helper()
-	for _, b := range tevent.Backends() {
-		t.Run(b, func(t *testing.T) {
-			testutil.NoFDLeak(t)
-			fn(t, func(opts ...tevent.Option) *tevent.Context {
-				t.Helper()
-				ev, err := tevent.NewContext(append([]tevent.Option{tevent.WithBackend(b)}, opts...)...)
-				if err != nil {
-					t.Fatalf("NewContext(%s): %v", b, err)
-				}
-				t.Cleanup(func() {
-					if err := ev.Close(); err != nil {
-						t.Errorf("Close: %v", err)
-					}
-				})
-				return ev
-			})
-		})
-	}
-}
+// backends runs every test that uses a context on each backend.
+var backends = testutil.Backends
 
 // poll runs the loop until req has finished.
 func poll[T any](t testing.TB, req *tevent.Req[T]) {
