@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"runtime/metrics"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -135,22 +135,7 @@ func FuzzReadUntilLoop(f *testing.F) {
 		if limit == 0 {
 			limit = tevent.DefaultMaxRecord
 		}
-		var want []string
-		wantEnd := io.EOF
-		for _, rec := range bytes.SplitAfter(data, delim) {
-			complete := bytes.HasSuffix(rec, delim)
-			if complete && len(rec) > limit || !complete && len(rec) >= limit {
-				wantEnd = tevent.ErrRecordTooLong
-				break
-			}
-			if !complete {
-				if len(rec) > 0 {
-					wantEnd = io.ErrUnexpectedEOF
-				}
-				break
-			}
-			want = append(want, string(rec))
-		}
+		want, wantEnd := testutil.SplitRecords(data, delim, limit)
 		// No subtests and no per-input leak check here: the fuzzing engine
 		// copes badly with either. Both backends in turn.
 		for _, backend := range tevent.Backends() {

@@ -1043,24 +1043,7 @@ func FuzzReadUntil(f *testing.F) {
 		if limit == 0 {
 			limit = tevent.DefaultMaxRecord
 		}
-		// The reference: records as SplitAfter cuts them, up to the first
-		// one over the limit.
-		var want []string
-		wantEnd := io.EOF
-		for _, rec := range bytes.SplitAfter(data, delim) {
-			complete := bytes.HasSuffix(rec, delim)
-			if complete && len(rec) > limit || !complete && len(rec) >= limit {
-				wantEnd = tevent.ErrRecordTooLong
-				break
-			}
-			if !complete {
-				if len(rec) > 0 {
-					wantEnd = io.ErrUnexpectedEOF
-				}
-				break
-			}
-			want = append(want, string(rec))
-		}
+		want, wantEnd := testutil.SplitRecords(data, delim, limit)
 		// Every backend, without subtests: the fuzzing engine copes badly
 		// with a target that runs subtests, and its own descriptors make a
 		// per-subtest leak check meaningless.
