@@ -505,12 +505,11 @@ func TestNestedLoopKeepsOuterBatches(t *testing.T) {
 				}
 			})
 		}
-		var fds []*tevent.FD
 		for i := range 4 {
 			a, b := testutil.Socketpair(t)
 			unix.Write(b, []byte("x"))
 			name := fmt.Sprintf("fd%d", i)
-			fde, err := ev.AddFD(a, tevent.FDRead, func(fde *tevent.FD, _ tevent.Flags) {
+			_, err := ev.AddFD(a, tevent.FDRead, func(fde *tevent.FD, _ tevent.Flags) {
 				ran[name]++
 				fde.Remove()
 				if name == "fd0" || name == "fd1" {
@@ -524,7 +523,6 @@ func TestNestedLoopKeepsOuterBatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fds = append(fds, fde)
 		}
 		if err := ev.LoopWait(); err != nil {
 			t.Fatal(err)
