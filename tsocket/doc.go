@@ -31,6 +31,11 @@
 //		if err := tsocket.ReadvPDURecv(req); err != nil { ... }
 //	})
 //
+// Where a protocol's boundaries are found by parsing, [ReadSomeSend] reads
+// what has arrived, as net.Conn.Read does, and [ReadSomeFuncSend] does the
+// same with a buffer asked for only once the socket is readable, so an
+// idle connection holds none.
+//
 // One read and one write may be in flight on a stream; a second fails with
 // [ErrBusy]. [WritevQueueSend] and [ReadvPDUQueueSend] go through a
 // [tqueue.Queue] instead, so that any number of writers take turns.

@@ -17,3 +17,7 @@ func (s *Stream) HasEvent() bool { return s.reg.want != 0 }
 
 // HasEvent reports whether l holds an fd event in its loop.
 func (l *Listener) HasEvent() bool { return l.reg.want != 0 }
+
+// HoldsReadBuffer reports whether s references a ReadSomeSend or
+// ReadSomeFuncSend buffer.
+func (s *Stream) HoldsReadBuffer() bool { return s.one[0] != nil }

@@ -25,7 +25,8 @@ func ReadvPDUSend(ev *tevent.Context, s *Stream, next NextVectorFunc) *tevent.Re
 		return req.Post()
 	}
 	s.rd = readState{pdu: req, next: next}
-	req.SetCleanupFn(s.readCleanupFn)
+	s.rdSome, s.rdBytes = false, false
+	req.SetCleanupFn(s.cleanupFn)
 	if s.nextVector() {
 		s.readStepOrWait()
 	}

@@ -10,18 +10,18 @@ import "github.com/gotevent/gotevent/tevent"
 // usual pattern) costs no epoll_ctl at all.
 type fdReg struct {
 	ev        *tevent.Context
-	fd        int
 	fde       *tevent.FD
-	want      tevent.Flags
 	h         tevent.FDHandler
+	fd        int
+	want      tevent.Flags
 	inHandler bool
 
 	// An event no longer wanted is removed by an immediate on the next
 	// iteration rather than at once: a callback that ends one request and
 	// starts the next, even from a Post, then costs no epoll_ctl, and the
 	// removal still happens before the loop waits again.
-	idleCheck   func()
 	idlePending bool
+	idleCheck   func()
 }
 
 func (r *fdReg) init(ev *tevent.Context, fd int, h tevent.FDHandler) {

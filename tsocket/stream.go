@@ -17,59 +17,73 @@ import (
 // method and every request on it is used from there. It owns its
 // descriptor; Close releases it. A Stream with no request in flight and no
 // wait event holds no event in the loop.
+//
+// A Stream is laid out to stay small (320 bytes) because a server holds
+// one per connection: the state of the read and the write in flight lives
+// in it so requests allocate nothing else, and the iovec array for
+// multi-buffer calls is allocated only by the first such call.
 type Stream struct {
-	reg     fdReg
-	network string // "tcp" or "unix"
+	reg fdReg
+
 	closed  bool
+	unix    bool // network "unix", not "tcp"
+	rdSome  bool // the read in flight ends after its first bytes
+	rdBytes bool // the read in flight has read something (EOF or ErrUnexpectedEOF)
 
 	local, remote Address
 	remoteSA      any // unix.Sockaddr from accept, converted on demand
 
 	rd  readState
 	wr  writeState
-	vec []unix.Iovec // scratch iovec array, rebuilt for every call
-	one [1][]byte    // ReadSomeSend's vector, so it needs no allocation
+	vec []unix.Iovec // scratch iovec array for multi-buffer calls
+	one [1][]byte    // the vector of ReadSomeSend and ReadSomeFuncSend
 
-	readCleanupFn  func(tevent.State)
-	writeCleanupFn func(tevent.State)
+	cleanupFn func(tevent.State) // s.cleanup, bound once
 
 	waits []*WaitEvent
 }
 
-// readState is the readv or readv_pdu in flight; it lives in the Stream so
-// that a read costs no allocation beyond its request.
+// readState is the read in flight: one of req (ReadvSend, ReadSomeSend),
+// pdu (ReadvPDUSend) or fn (ReadSomeFuncSend).
 type readState struct {
-	req   *tevent.Req[int]
-	pdu   *tevent.Req[struct{}]
-	next  NextVectorFunc
-	iov   [][]byte
-	idx   int
-	off   int
-	total int
-	some  bool // ReadSomeSend: done after the first bytes
+	req  *tevent.Req[int]
+	pdu  *tevent.Req[struct{}]
+	fn   *tevent.Req[[]byte]
+	next NextVectorFunc
+	get  func() []byte
+	iov  [][]byte
+	idx  int
+	off  int
 }
 
-func (r *readState) active() bool { return r.req != nil || r.pdu != nil }
+func (r *readState) active() bool { return r.req != nil || r.pdu != nil || r.fn != nil }
 
 func (r *readState) inProgress() bool {
-	return (r.req != nil && r.req.IsInProgress()) || (r.pdu != nil && r.pdu.IsInProgress())
+	return (r.req != nil && r.req.IsInProgress()) || (r.pdu != nil && r.pdu.IsInProgress()) ||
+		(r.fn != nil && r.fn.IsInProgress())
 }
 
 // writeState is the writev in flight.
 type writeState struct {
-	req   *tevent.Req[int]
-	iov   [][]byte
-	idx   int
-	off   int
-	total int
+	req *tevent.Req[int]
+	iov [][]byte
+	idx int
+	off int
 }
 
 func newStream(ev *tevent.Context, fd int, network string) *Stream {
-	s := &Stream{network: network}
+	s := &Stream{unix: network == "unix"}
 	s.reg.init(ev, fd, s.onFD)
-	s.readCleanupFn = s.readCleanup
-	s.writeCleanupFn = s.writeCleanup
+	s.cleanupFn = s.cleanup
 	return s
+}
+
+// network is "tcp" or "unix", for errors.
+func (s *Stream) network() string {
+	if s.unix {
+		return "unix"
+	}
+	return "tcp"
 }
 
 // onFD is the stream's fd handler: it moves the writev and the read on.
@@ -103,7 +117,7 @@ func (s *Stream) wants() tevent.Flags {
 }
 
 func (s *Stream) opErr(op string, err error) error {
-	return opError(op, s.network, s.LocalAddress(), s.RemoteAddress(), err)
+	return opError(op, s.network(), s.LocalAddress(), s.RemoteAddress(), err)
 }
 
 // ReadvSend starts reading from s until every byte of every buffer in iov is
@@ -116,8 +130,9 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 		return req.Post()
 	}
 	s.rd = readState{req: req, iov: iov}
+	s.rdSome, s.rdBytes = false, false
 	s.rd.idx, s.rd.off = advance(iov, 0, 0, 0)
-	req.SetCleanupFn(s.readCleanupFn)
+	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
 	if !req.IsInProgress() {
 		return req.Post()
@@ -138,8 +153,9 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 		return req.Post()
 	}
 	s.one[0] = buf
-	s.rd = readState{req: req, iov: s.one[:], some: true}
-	req.SetCleanupFn(s.readCleanupFn)
+	s.rd = readState{req: req, iov: s.one[:]}
+	s.rdSome, s.rdBytes = true, false
+	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
 	if !req.IsInProgress() {
 		return req.Post()
@@ -152,6 +168,44 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 // flight, ErrEmptyVector for an empty buf, net.ErrClosed after Close or
 // disconnect, or the errno of a failed read wrapped in an *OpError.
 func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
+
+// ReadSomeFuncSend is ReadSomeSend with the buffer supplied late: get is
+// called only when the loop reports the socket readable, right before the
+// read, so a connection waiting for its next message holds no read buffer
+// at all. The callback runs straight after the read, from the loop's fd
+// handler, before any other event is handled. That makes one buffer
+// shared by every connection of a loop safe, as long as each callback is
+// done with the bytes (or takes the buffer over) before it returns. An
+// idle connection then costs a few hundred bytes instead of its buffer.
+//
+// Unlike ReadSomeSend, the read is not tried inside Send: it waits for the
+// loop even if data is already there, so that the callback is never
+// deferred. get runs on the loop goroutine; it is called again if a read
+// finds nothing after all (the earlier buffer was not written to). A nil
+// get, or a nil or empty buffer, fails the request with ErrEmptyVector.
+// The request finishes as soon as any bytes arrive and counts as the
+// stream's one read in flight.
+func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.Req[[]byte] {
+	req := tevent.NewReq[[]byte](ev)
+	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
+		return req.Post()
+	}
+	s.rd = readState{fn: req, get: get}
+	s.rdSome, s.rdBytes = true, false
+	req.SetCleanupFn(s.cleanupFn)
+	if err := s.reg.set(s.wants()); err != nil {
+		s.finishRead(0, s.opErr("read", err))
+		return req.Post()
+	}
+	return req
+}
+
+// ReadSomeFuncRecv returns the bytes ReadSomeFuncSend read (at least one),
+// a prefix of the buffer get returned last, or the error: io.EOF if the
+// peer closed, ErrBusy for a second read in flight, ErrEmptyVector for a
+// nil get or an empty buffer, net.ErrClosed after Close or disconnect, or
+// the errno of a failed read wrapped in an *OpError.
+func ReadSomeFuncRecv(req *tevent.Req[[]byte]) ([]byte, error) { return req.Recv() }
 
 // ReadvRecv returns the number of bytes read (every byte of the vector), or
 // the error: io.EOF if the peer closed before the first byte,
@@ -180,7 +234,7 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
 func (s *Stream) readStepOrWait() {
-	if s.reg.waiting(tevent.FDRead) && s.rd.idx < len(s.rd.iov) {
+	if s.reg.waiting(tevent.FDRead) && (s.rd.fn != nil || s.rd.idx < len(s.rd.iov)) {
 		if err := s.reg.set(s.wants()); err != nil {
 			s.finishRead(0, s.opErr("readv", err))
 		}
@@ -193,9 +247,21 @@ func (s *Stream) readStepOrWait() {
 func (s *Stream) readStep() {
 	r := &s.rd
 	for {
+		if r.fn != nil && r.iov == nil {
+			b := r.get()
+			if r.fn == nil || s.closed {
+				return // closed or abandoned from inside get
+			}
+			if len(b) == 0 {
+				s.finishRead(0, s.opErr("read", ErrEmptyVector))
+				return
+			}
+			s.one[0] = b
+			r.iov = s.one[:]
+		}
 		if r.idx >= len(r.iov) {
 			if r.pdu == nil {
-				s.finishRead(r.total, nil)
+				s.finishRead(total(r.iov), nil)
 				return
 			}
 			if !s.nextVector() {
@@ -203,40 +269,34 @@ func (s *Stream) readStep() {
 			}
 			continue
 		}
-		vec, want := iovecs(s.vec, r.iov, r.idx, r.off)
-		s.vec = vec
-		var n int
-		var err error
-		for {
-			n, err = sysReadv(s.reg.fd, vec)
-			if !interrupted(err) {
-				break
-			}
-		}
-		clear(vec) // do not keep the caller's buffers alive
+		n, want, err := s.readOnce()
 		switch {
 		case wouldBlock(err):
+			if r.fn != nil {
+				// Hold no buffer while waiting: get is asked again.
+				s.one[0], r.iov = nil, nil
+			}
 			if err := s.reg.set(s.wants()); err != nil {
 				s.finishRead(0, s.opErr("readv", err))
 			}
 			return
 		case err != nil:
-			s.finishRead(0, s.opErr("readv", sysErr("readv", err)))
+			s.finishRead(0, s.opErr("readv", err))
 			return
 		case n == 0:
-			if r.total == 0 {
+			if !s.rdBytes {
 				s.finishRead(0, io.EOF)
 			} else {
 				s.finishRead(0, io.ErrUnexpectedEOF)
 			}
 			return
 		}
-		r.total += n
-		r.idx, r.off = advance(r.iov, r.idx, r.off, n)
-		if r.some {
-			s.finishRead(r.total, nil)
+		s.rdBytes = true
+		if s.rdSome {
+			s.finishRead(n, nil)
 			return
 		}
+		r.idx, r.off = advance(r.iov, r.idx, r.off, n)
 		if n < want {
 			// A short read drained the socket: wait rather than make a
 			// call that can only say EAGAIN.
@@ -248,9 +308,55 @@ func (s *Stream) readStep() {
 	}
 }
 
+// readOnce makes one read into the rest of the vector: read(2) when one
+// buffer is left, readv(2) otherwise. It returns the bytes read, the bytes
+// asked for, and the error (EAGAIN as is, others wrapped for errors).
+func (s *Stream) readOnce() (n, want int, err error) {
+	r := &s.rd
+	if r.idx == len(r.iov)-1 {
+		b := r.iov[r.idx][r.off:]
+		for {
+			n, err = sysRead(s.reg.fd, b)
+			if !interrupted(err) {
+				break
+			}
+		}
+		if err != nil && !wouldBlock(err) {
+			err = sysErr("read", err)
+		}
+		return n, len(b), err
+	}
+	vec, want := iovecs(s.vec, r.iov, r.idx, r.off)
+	s.vec = vec
+	for {
+		n, err = sysReadv(s.reg.fd, vec)
+		if !interrupted(err) {
+			break
+		}
+	}
+	clear(vec) // do not keep the caller's buffers alive
+	if err != nil && !wouldBlock(err) {
+		err = sysErr("readv", err)
+	}
+	return n, want, err
+}
+
+// total is the byte count of a vector.
+func total(iov [][]byte) int {
+	n := 0
+	for _, b := range iov {
+		n += len(b)
+	}
+	return n
+}
+
 // finishRead ends the read in flight.
 func (s *Stream) finishRead(n int, err error) {
-	req, pdu := s.rd.req, s.rd.pdu
+	req, pdu, fn := s.rd.req, s.rd.pdu, s.rd.fn
+	var got []byte
+	if fn != nil && n > 0 {
+		got = s.one[0][:n:n]
+	}
 	s.rd = readState{}
 	s.one[0] = nil // do not keep a ReadSomeSend buffer alive
 	if !s.closed {
@@ -258,26 +364,38 @@ func (s *Stream) finishRead(n int, err error) {
 			err = s.opErr("readv", e)
 		}
 	}
-	if pdu != nil {
+	switch {
+	case pdu != nil:
 		if !pdu.Error(err) {
 			pdu.Done(struct{}{})
 		}
-		return
-	}
-	if !req.Error(err) {
-		req.Done(n)
+	case fn != nil:
+		if !fn.Error(err) {
+			fn.Done(got)
+		}
+	default:
+		if !req.Error(err) {
+			req.Done(n)
+		}
 	}
 }
 
-// readCleanup forgets a read whose request ended without us: it timed out,
-// was cancelled or was abandoned.
-func (s *Stream) readCleanup(tevent.State) {
+// cleanup is every read and write request's cleanup function: it forgets
+// a request that ended without us (it timed out, was cancelled or was
+// abandoned), whichever of the two it was.
+func (s *Stream) cleanup(tevent.State) {
+	changed := false
 	if s.rd.active() && !s.rd.inProgress() {
 		s.rd = readState{}
 		s.one[0] = nil
-		if !s.closed {
-			_ = s.reg.set(s.wants()) // lowering interest cannot fail
-		}
+		changed = true
+	}
+	if s.wr.req != nil && !s.wr.req.IsInProgress() {
+		s.wr = writeState{}
+		changed = true
+	}
+	if changed && !s.closed {
+		_ = s.reg.set(s.wants()) // lowering interest cannot fail
 	}
 }
 
@@ -307,7 +425,7 @@ func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	}
 	s.wr = writeState{req: req, iov: iov}
 	s.wr.idx, s.wr.off = advance(iov, 0, 0, 0)
-	req.SetCleanupFn(s.writeCleanupFn)
+	req.SetCleanupFn(s.cleanupFn)
 	s.writeStep()
 	if !req.IsInProgress() {
 		return req.Post()
@@ -324,17 +442,7 @@ func WritevRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 func (s *Stream) writeStep() {
 	w := &s.wr
 	for w.idx < len(w.iov) {
-		vec, want := iovecs(s.vec, w.iov, w.idx, w.off)
-		s.vec = vec
-		var n int
-		var err error
-		for {
-			n, err = sysSendmsg(s.reg.fd, vec)
-			if !interrupted(err) {
-				break
-			}
-		}
-		clear(vec)
+		n, want, err := s.writeOnce()
 		switch {
 		case wouldBlock(err):
 			if err := s.reg.set(s.wants()); err != nil {
@@ -342,10 +450,9 @@ func (s *Stream) writeStep() {
 			}
 			return
 		case err != nil:
-			s.finishWrite(s.opErr("writev", sysErr("sendmsg", err)))
+			s.finishWrite(s.opErr("writev", err))
 			return
 		}
-		w.total += n
 		w.idx, w.off = advance(w.iov, w.idx, w.off, n)
 		if n < want {
 			// The socket buffer is full: wait until it drains.
@@ -358,8 +465,40 @@ func (s *Stream) writeStep() {
 	s.finishWrite(nil)
 }
 
+// writeOnce makes one write of the rest of the vector: send(2) when one
+// buffer is left, sendmsg(2) otherwise, both with MSG_NOSIGNAL.
+func (s *Stream) writeOnce() (n, want int, err error) {
+	w := &s.wr
+	if w.idx == len(w.iov)-1 {
+		b := w.iov[w.idx][w.off:]
+		for {
+			n, err = sysSend(s.reg.fd, b)
+			if !interrupted(err) {
+				break
+			}
+		}
+		if err != nil && !wouldBlock(err) {
+			err = sysErr("send", err)
+		}
+		return n, len(b), err
+	}
+	vec, want := iovecs(s.vec, w.iov, w.idx, w.off)
+	s.vec = vec
+	for {
+		n, err = sysSendmsg(s.reg.fd, vec)
+		if !interrupted(err) {
+			break
+		}
+	}
+	clear(vec)
+	if err != nil && !wouldBlock(err) {
+		err = sysErr("sendmsg", err)
+	}
+	return n, want, err
+}
+
 func (s *Stream) finishWrite(err error) {
-	req, n := s.wr.req, s.wr.total
+	req, n := s.wr.req, total(s.wr.iov)
 	s.wr = writeState{}
 	if !s.closed {
 		if e := s.reg.set(s.wants()); e != nil && err == nil {
@@ -371,40 +510,34 @@ func (s *Stream) finishWrite(err error) {
 	}
 }
 
-func (s *Stream) writeCleanup(tevent.State) {
-	if s.wr.req != nil && !s.wr.req.IsInProgress() {
-		s.wr = writeState{}
-		if !s.closed {
-			_ = s.reg.set(s.wants())
-		}
-	}
-}
-
 // failAll fails the requests in flight with err; with deferred callbacks
 // when called from Close, so no callback runs inside Close.
 func (s *Stream) failAll(err error, deferCB bool) {
-	if req, pdu := s.rd.req, s.rd.pdu; req != nil || pdu != nil {
+	if req, pdu, fn := s.rd.req, s.rd.pdu, s.rd.fn; req != nil || pdu != nil || fn != nil {
 		s.rd = readState{}
 		s.one[0] = nil
-		if req != nil {
-			if deferCB {
-				req.DeferCallback()
-			}
-			req.Error(err)
-		} else {
-			if deferCB {
-				pdu.DeferCallback()
-			}
-			pdu.Error(err)
+		switch {
+		case req != nil:
+			fail(req, err, deferCB)
+		case pdu != nil:
+			fail(pdu, err, deferCB)
+		default:
+			fail(fn, err, deferCB)
 		}
 	}
 	if req := s.wr.req; req != nil {
 		s.wr = writeState{}
-		if deferCB {
-			req.DeferCallback()
-		}
-		req.Error(err)
+		fail(req, err, deferCB)
 	}
+}
+
+// fail ends req with err, its callback deferred to a later iteration if
+// deferCB is set.
+func fail[T any](req *tevent.Req[T], err error, deferCB bool) {
+	if deferCB {
+		req.DeferCallback()
+	}
+	req.Error(err)
 }
 
 // PendingBytes returns how many bytes can be read from s without waiting
