@@ -8,10 +8,11 @@ import (
 // The gotevent servers written as a tsocket user writes them: AcceptSend
 // for connections, WritevSend for replies, and one of two ways to read.
 //
-//   - gotevent: ReadSomeSend, one read per arrival into the connection's
-//     buffer, as net.Conn.Read (and the demo's servers). The buffer starts
-//     at 512 bytes and doubles, up to Config.Buf, each time a read fills
-//     it, so an idle connection holds little.
+//   - gotevent: ReadSomeFuncSend, one read per arrival, as net.Conn.Read,
+//     into the loop's current buffer, which is handed over only once the
+//     socket is readable: an idle connection holds no buffer. The reply
+//     is written from that buffer; if the write cannot finish at once it
+//     keeps the buffer and the loop takes another from its free list.
 //   - gotevent-pdu: ReadvPDUSend whose vectors are sized by PendingBytes
 //     (at least one byte, then what the socket holds), the pattern the
 //     demo used before ReadSomeSend; read buffers come from a per-loop free
@@ -25,6 +26,7 @@ func init() {
 		register(name, func(cfg Config) (Server, error) {
 			return startTeventGroup(cfg, func(ev *tevent.Context, l *tsocket.Listener) (loopServer, error) {
 				ls := &tsLoop{ev: ev, l: l, cfg: cfg, some: some, conns: make(map[*tsConn]struct{})}
+				ls.getFn = ls.current
 				ls.acceptNext()
 				return ls, nil
 			})
@@ -39,8 +41,19 @@ type tsLoop struct {
 	accept *tevent.Req[*tsocket.Stream]
 	conns  map[*tsConn]struct{}
 	free   [][]byte
+	cur    []byte // the buffer the next ReadSomeFuncSend reads into
 	closed bool
-	some   bool // read with ReadSomeSend
+	some   bool // read with ReadSomeFuncSend
+
+	getFn func() []byte // lp.current, bound once
+}
+
+// current is the ReadSomeFuncSend buffer function: the loop's buffer.
+func (lp *tsLoop) current() []byte {
+	if lp.cur == nil {
+		lp.cur = lp.getBuf()
+	}
+	return lp.cur
 }
 
 func (lp *tsLoop) getBuf() []byte {
@@ -78,8 +91,12 @@ func (lp *tsLoop) acceptDone(subreq *tevent.Req[*tsocket.Stream]) {
 		return
 	}
 	if err == nil {
-		c := &tsConn{lp: lp, s: s, rsize: minRead}
-		c.nextFn, c.readFn, c.writeFn, c.someFn = c.next, c.readDone, c.writeDone, c.readSomeDone
+		c := &tsConn{lp: lp, s: s}
+		c.writeFn, c.someFn = c.writeDone, c.readSomeDone
+		if !lp.some {
+			c.pdu = &tsPDU{}
+			c.pdu.nextFn, c.pdu.readFn = c.next, c.readDone
+		}
 		lp.conns[c] = struct{}{}
 		c.readNext()
 	}
@@ -97,39 +114,40 @@ func (lp *tsLoop) closeAll() {
 	}
 }
 
-// tsConn is one connection. Its read state is a small machine driven by
-// the ReadvPDU engine through next: phase 0 asks the socket how much is
+// tsConn is one connection.
+type tsConn struct {
+	lp   *tsLoop
+	s    *tsocket.Stream
+	sink Counter
+
+	wbuf    []byte // the buffer in the writev in flight, back to the free list once written
+	wiov    [1][]byte
+	out     []byte // replies gathered while a writev is in flight
+	writing bool
+	reading bool
+	done    bool
+
+	pdu *tsPDU // gotevent-pdu only
+
+	writeFn func(*tevent.Req[int])
+	someFn  func(*tevent.Req[[]byte])
+}
+
+// tsPDU is gotevent-pdu's read state, a small machine driven by the
+// ReadvPDU engine through next: phase 0 asks the socket how much is
 // pending and reads that (or one byte when nothing is there yet, which
 // makes the engine wait), phase 1 follows a one-byte read with what became
 // pending meanwhile, phase 2 ends the PDU.
-type tsConn struct {
-	lp    *tsLoop
-	s     *tsocket.Stream
+type tsPDU struct {
 	phase int
 	one   [1]byte
 	buf   []byte // the read buffer being filled (from the loop's free list)
 	n     int    // bytes of buf the current PDU fills
 	vec   [1][]byte
-	sink  Counter
 
-	wbuf    []byte // the buffer in the writev in flight
-	wiov    [1][]byte
-	writing bool
-	out     []byte // replies gathered while a writev is in flight
-	reading bool
-	done    bool
-
-	rbuf  []byte // ReadSomeSend's buffer
-	rsize int    // the size of the next one
-
-	nextFn  tsocket.NextVectorFunc
-	readFn  func(*tevent.Req[struct{}])
-	writeFn func(*tevent.Req[int])
-	someFn  func(*tevent.Req[int])
+	nextFn tsocket.NextVectorFunc
+	readFn func(*tevent.Req[struct{}])
 }
-
-// minRead is the first ReadSomeSend buffer of a connection.
-const minRead = 512
 
 // maxPending is how much unwritten output stops reading (backpressure).
 const maxPending = 4 << 20
@@ -139,20 +157,17 @@ func (c *tsConn) readNext() {
 		return
 	}
 	c.reading = true
-	if c.lp.some {
-		if c.rbuf == nil {
-			c.rbuf = make([]byte, c.rsize)
-		}
-		tsocket.ReadSomeSend(c.lp.ev, c.s, c.rbuf).SetCallback(c.someFn)
+	if c.pdu == nil {
+		tsocket.ReadSomeFuncSend(c.lp.ev, c.s, c.lp.getFn).SetCallback(c.someFn)
 		return
 	}
-	c.phase = 0
-	tsocket.ReadvPDUSend(c.lp.ev, c.s, c.nextFn).SetCallback(c.readFn)
+	c.pdu.phase = 0
+	tsocket.ReadvPDUSend(c.lp.ev, c.s, c.pdu.nextFn).SetCallback(c.pdu.readFn)
 }
 
-func (c *tsConn) readSomeDone(subreq *tevent.Req[int]) {
+func (c *tsConn) readSomeDone(subreq *tevent.Req[[]byte]) {
 	c.reading = false
-	n, err := tsocket.ReadSomeRecv(subreq)
+	p, err := tsocket.ReadSomeFuncRecv(subreq)
 	if c.done {
 		return
 	}
@@ -160,56 +175,52 @@ func (c *tsConn) readSomeDone(subreq *tevent.Req[int]) {
 		c.close()
 		return
 	}
-	p := c.rbuf[:n]
-	if n == len(c.rbuf) && c.rsize < c.lp.cfg.Buf {
-		c.rsize = min(2*c.rsize, c.lp.cfg.Buf)
-	}
 	if c.lp.cfg.Mode == Sink {
-		if k := c.sink.Add(n); k > 0 {
+		if k := c.sink.Add(len(p)); k > 0 {
 			c.write(Acks(k))
 		}
 	} else if c.write(p) {
-		c.rbuf = nil // the writev in flight holds it
-	}
-	if len(c.rbuf) < c.rsize {
-		c.rbuf = nil // outgrown
+		// The writev in flight holds the loop's buffer: it is this
+		// connection's until written, and the loop takes another.
+		c.wbuf = c.lp.cur
+		c.lp.cur = nil
 	}
 	c.readNext()
 }
 
 func (c *tsConn) next(s *tsocket.Stream) ([][]byte, error) {
-	switch c.phase {
+	switch c.pdu.phase {
 	case 0:
 		p, err := s.PendingBytes()
 		if err != nil {
 			return nil, err
 		}
 		if p == 0 {
-			c.phase = 1
-			c.vec[0] = c.one[:]
-			return c.vec[:], nil
+			c.pdu.phase = 1
+			c.pdu.vec[0] = c.pdu.one[:]
+			return c.pdu.vec[:], nil
 		}
-		c.buf = c.lp.getBuf()
-		c.n = min(p, len(c.buf))
-		c.phase = 2
-		c.vec[0] = c.buf[:c.n]
-		return c.vec[:], nil
+		c.pdu.buf = c.lp.getBuf()
+		c.pdu.n = min(p, len(c.pdu.buf))
+		c.pdu.phase = 2
+		c.pdu.vec[0] = c.pdu.buf[:c.pdu.n]
+		return c.pdu.vec[:], nil
 	case 1:
-		c.buf = c.lp.getBuf()
-		c.buf[0] = c.one[0]
-		c.n = 1
+		c.pdu.buf = c.lp.getBuf()
+		c.pdu.buf[0] = c.pdu.one[0]
+		c.pdu.n = 1
 		p, err := s.PendingBytes()
 		if err != nil || p == 0 {
-			c.phase = 2
+			c.pdu.phase = 2
 			return nil, err
 		}
-		take := min(p, len(c.buf)-1)
-		c.vec[0] = c.buf[1 : 1+take]
-		c.n += take
-		c.phase = 2
-		return c.vec[:], nil
+		take := min(p, len(c.pdu.buf)-1)
+		c.pdu.vec[0] = c.pdu.buf[1 : 1+take]
+		c.pdu.n += take
+		c.pdu.phase = 2
+		return c.pdu.vec[:], nil
 	}
-	c.vec[0] = nil
+	c.pdu.vec[0] = nil
 	return nil, nil
 }
 
@@ -223,8 +234,8 @@ func (c *tsConn) readDone(subreq *tevent.Req[struct{}]) {
 		c.close()
 		return
 	}
-	buf := c.buf[:c.n]
-	c.buf = nil
+	buf := c.pdu.buf[:c.pdu.n]
+	c.pdu.buf = nil
 	if c.lp.cfg.Mode == Sink {
 		if k := c.sink.Add(len(buf)); k > 0 {
 			c.write(Acks(k))
