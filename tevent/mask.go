@@ -144,7 +144,8 @@ type MaskEvent struct {
 	// goroutine.
 	resumable atomic.Bool
 
-	notSock bool // Write learned the fd is not a socket: use write(2)
+	notSock  bool // Write learned the fd is not a socket: use write(2)
+	nonblock int8 // 1: the fd is non-blocking, -1: it is not, 0: not asked yet
 }
 
 // BuildFDEvent makes a callback-mask event for fd (Momentum's
@@ -311,15 +312,16 @@ func (e *MaskEvent) Suspend() *MaskEvent {
 		return nil
 	}
 	dup := &MaskEvent{
-		c:       e.c,
-		fd:      e.fd,
-		fn:      e.fn,
-		closure: e.closure,
-		mask:    e.mask,
-		slot:    e.slot,
-		fde:     e.fde,
-		state:   maskSuspended,
-		notSock: e.notSock,
+		c:        e.c,
+		fd:       e.fd,
+		fn:       e.fn,
+		closure:  e.closure,
+		mask:     e.mask,
+		slot:     e.slot,
+		fde:      e.fde,
+		state:    maskSuspended,
+		notSock:  e.notSock,
+		nonblock: e.nonblock,
 	}
 	e.slot.ev = dup
 	e.fde = nil

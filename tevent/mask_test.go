@@ -542,6 +542,40 @@ func TestMaskWritePipe(t *testing.T) {
 	})
 }
 
+// Read and Write on a blocking fd (which the docs advise against) still
+// work, through the system calls that tell the scheduler, both for a
+// socket and for a pipe.
+func TestMaskIOBlockingFD(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b := testutil.Socketpair(t)
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(p[0])
+		defer unix.Close(p[1])
+		for _, fd := range []int{a, b} {
+			if err := unix.SetNonblock(fd, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		buf := make([]byte, 32)
+		for _, c := range []struct {
+			name string
+			w, r int
+		}{{"socket", a, b}, {"pipe", p[1], p[0]}} {
+			if n, _, err := ev.BuildFDEvent(c.w, tevent.FDWrite, nil, nil).Write([]byte("blocking")); n != 8 || err != nil {
+				t.Fatalf("%s: Write = %d, %v", c.name, n, err)
+			}
+			n, _, err := ev.BuildFDEvent(c.r, tevent.FDRead, nil, nil).Read(buf)
+			if string(buf[:n]) != "blocking" || err != nil {
+				t.Fatalf("%s: Read = %q, %v", c.name, buf[:n], err)
+			}
+		}
+	})
+}
+
 func TestMaskFDBusy(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/gotevent/gotevent/internal/rawio"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,8 +26,13 @@ func (e *MaskEvent) Read(buf []byte) (n int, need Flags, err error) {
 	if len(buf) == 0 {
 		return 0, 0, nil
 	}
+	raw := e.rawOK()
 	for {
-		n, err = unix.Read(e.fd, buf)
+		if raw {
+			n, err = rawio.Read(e.fd, buf)
+		} else {
+			n, err = unix.Read(e.fd, buf)
+		}
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -57,17 +63,24 @@ func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 	if len(buf) == 0 {
 		return 0, 0, nil
 	}
+	raw := e.rawOK()
 	for {
 		call := "write"
-		if e.notSock {
+		switch {
+		case e.notSock && raw:
+			n, err = rawio.Write(e.fd, buf)
+		case e.notSock:
 			n, err = unix.Write(e.fd, buf)
-		} else {
+		case raw:
+			call = "send"
+			n, err = rawio.Send(e.fd, buf, unix.MSG_NOSIGNAL)
+		default:
 			call = "sendmsg"
 			n, err = unix.SendmsgN(e.fd, buf, nil, nil, unix.MSG_NOSIGNAL)
-			if err == unix.ENOTSOCK {
-				e.notSock = true
-				continue
-			}
+		}
+		if !e.notSock && err == unix.ENOTSOCK {
+			e.notSock = true
+			continue
 		}
 		switch err {
 		case nil:
@@ -79,6 +92,20 @@ func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 		}
 		return 0, 0, os.NewSyscallError(call, err)
 	}
+}
+
+// rawOK reports whether e's fd is non-blocking, so that Read and Write may
+// bypass the scheduler (package rawio). It asks the kernel once per event,
+// so an fd made blocking after its first Read or Write must get a new
+// event. A blocking fd is served through the usual system calls.
+func (e *MaskEvent) rawOK() bool {
+	if e.nonblock == 0 {
+		e.nonblock = -1
+		if rawio.Nonblocking(e.fd) {
+			e.nonblock = 1
+		}
+	}
+	return e.nonblock > 0
 }
 
 // IOResult says where an IOState operation is.

@@ -1,8 +1,7 @@
 package tsocket
 
 import (
-	"unsafe"
-
+	"github.com/gotevent/gotevent/internal/rawio"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,8 +16,8 @@ var (
 	sysListen     = unix.Listen
 	sysAccept4    = unix.Accept4
 	sysClose      = unix.Close
-	sysRead       = read
-	sysReadv      = readv
+	sysRead       = rawio.Read
+	sysReadv      = rawio.Readv
 	sysSend       = send
 	sysSendmsg    = sendmsg
 	sysRecvfrom   = unix.Recvfrom
@@ -29,49 +28,18 @@ var (
 // takes; longer vectors go over several calls.
 const maxIovecs = 1024
 
-// read reads into b with read(2), for a vector with one buffer left:
-// cheaper in the kernel than a readv of one iovec, and no array to build.
-func read(fd int, b []byte) (int, error) {
-	n, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
+// A stream's I/O calls go through package rawio (RawSyscall), since its
+// descriptors are always non-blocking. read(2) and send(2) serve a vector
+// with one buffer left, cheaper in the kernel than a readv or sendmsg of
+// one iovec and with no array to build; the stream keeps its own iovec
+// array for the others, where unix.Readv and unix.SendmsgBuffers would
+// allocate one per call. Writes pass MSG_NOSIGNAL, so a peer that has gone
+// away yields EPIPE and never raises SIGPIPE.
 
-// send writes b with send(2) (sendto without an address) and
-// MSG_NOSIGNAL, the one-buffer counterpart of sendmsg.
-func send(fd int, b []byte) (int, error) {
-	n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
+func send(fd int, b []byte) (int, error) { return rawio.Send(fd, b, unix.MSG_NOSIGNAL) }
 
-// readv reads into iov with readv(2). unix.Readv takes [][]byte and builds
-// the iovec array on every call; the stream keeps its own array instead so
-// a steady-state read allocates nothing.
-func readv(fd int, iov []unix.Iovec) (int, error) {
-	n, _, e := unix.Syscall(unix.SYS_READV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// sendmsg writes iov with sendmsg(2) and MSG_NOSIGNAL, so a peer that has
-// gone away yields EPIPE and never raises SIGPIPE. unix.SendmsgBuffers
-// would allocate the iovec array on every call.
 func sendmsg(fd int, iov []unix.Iovec) (int, error) {
-	var msg unix.Msghdr
-	msg.Iov = &iov[0]
-	msg.SetIovlen(len(iov))
-	n, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
+	return rawio.Sendmsg(fd, iov, unix.MSG_NOSIGNAL)
 }
 
 // The retry rules of non-blocking I/O live here and nowhere else: EINTR

@@ -5,6 +5,7 @@ package poller
 import (
 	"os"
 
+	"github.com/gotevent/gotevent/internal/rawio"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +75,15 @@ func (p *epoll) Wait(events []Event, msec int) (int, error) {
 	if len(events) < len(buf) {
 		buf = buf[:len(events)]
 	}
-	n, err := unix.EpollWait(p.epfd, buf, msec)
+	var n int
+	var err error
+	if msec == 0 {
+		// Busy loops poll without blocking after every turn; such a call
+		// need not go through the scheduler (see package rawio).
+		n, err = rawio.EpollWaitNow(p.epfd, buf)
+	} else {
+		n, err = unix.EpollWait(p.epfd, buf, msec)
+	}
 	if err != nil {
 		if err == unix.EINTR {
 			return 0, nil
