@@ -223,3 +223,60 @@ func TestReadSomeFuncSharedBuffer(t *testing.T) {
 		}
 	})
 }
+
+// A stream with much more data waiting than a buffer holds is read several
+// times per readiness report (its callbacks start the next read), but no
+// more than ReadChain times: a second busy stream gets its turn in the same
+// iteration.
+func TestReadChainIsBounded(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		const bufSize, total = 1024, 32 * 1024
+		reads := make([]int, 2)
+		left := make([]int, 2)
+		for i := range 2 {
+			a, b, err := tsocket.Socketpair(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			defer b.Close()
+			poll(t, tsocket.WritevSend(ev, a, [][]byte{make([]byte, total)}))
+			left[i] = total
+			buf := make([]byte, bufSize)
+			var next func()
+			next = func() {
+				tsocket.ReadSomeFuncSend(ev, b, func() []byte { return buf }).SetCallback(func(req *tevent.Req[[]byte]) {
+					p, err := tsocket.ReadSomeFuncRecv(req)
+					if err != nil {
+						t.Errorf("stream %d: %v", i, err)
+						return
+					}
+					reads[i]++
+					if left[i] -= len(p); left[i] > 0 {
+						next()
+					}
+				})
+			}
+			next()
+		}
+		// One iteration: both streams are ready, each makes ReadChain
+		// reads of a full buffer.
+		if err := ev.LoopOnce(); err != nil {
+			t.Fatal(err)
+		}
+		if reads[0] != tsocket.ReadChain || reads[1] != tsocket.ReadChain {
+			t.Fatalf("one iteration made %v reads; want %d for each stream", reads, tsocket.ReadChain)
+		}
+		start := ev.Iterations()
+		for left[0] > 0 || left[1] > 0 {
+			if err := ev.LoopOnce(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 32 reads each, ReadChain per iteration (give or take a short read).
+		if n, most := ev.Iterations()-start, uint64(total/bufSize/tsocket.ReadChain+2); n > most {
+			t.Errorf("reading the rest took %d iterations, want at most %d", n, most)
+		}
+	})
+}

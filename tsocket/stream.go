@@ -93,7 +93,16 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 		s.writeStep()
 	}
 	if flags&tevent.FDRead != 0 && s.rd.active() && !s.closed {
-		s.readStep()
+		// A read that filled its buffer most likely left more behind. If
+		// its callback started the next read, make that one now rather
+		// than on the next iteration after another wait, as a goroutine
+		// reading a net.Conn would; readChain bounds it so that one busy
+		// stream cannot hold up the others.
+		for range readChain {
+			if !s.readStep() || !s.rd.active() || s.closed {
+				break
+			}
+		}
 	}
 	s.reg.inHandler = false
 	if s.closed {
@@ -243,18 +252,25 @@ func (s *Stream) readStepOrWait() {
 	s.readStep()
 }
 
-// readStep reads as far as the socket allows.
-func (s *Stream) readStep() {
+// readChain is how many reads one readiness report of a stream may make
+// when each fills its buffer and its callback starts the next.
+const readChain = 8
+
+// readStep reads as far as the socket allows. It reports whether the read
+// finished with a read that filled everything it asked for, so that more
+// data may be waiting.
+func (s *Stream) readStep() bool {
 	r := &s.rd
+	full := false // the last read filled what it asked for
 	for {
 		if r.fn != nil && r.iov == nil {
 			b := r.get()
 			if r.fn == nil || s.closed {
-				return // closed or abandoned from inside get
+				return false // closed or abandoned from inside get
 			}
 			if len(b) == 0 {
 				s.finishRead(0, s.opErr("read", ErrEmptyVector))
-				return
+				return false
 			}
 			s.one[0] = b
 			r.iov = s.one[:]
@@ -262,10 +278,10 @@ func (s *Stream) readStep() {
 		if r.idx >= len(r.iov) {
 			if r.pdu == nil {
 				s.finishRead(total(r.iov), nil)
-				return
+				return full
 			}
 			if !s.nextVector() {
-				return
+				return full
 			}
 			continue
 		}
@@ -279,22 +295,23 @@ func (s *Stream) readStep() {
 			if err := s.reg.set(s.wants()); err != nil {
 				s.finishRead(0, s.opErr("readv", err))
 			}
-			return
+			return false
 		case err != nil:
 			s.finishRead(0, s.opErr("readv", err))
-			return
+			return false
 		case n == 0:
 			if !s.rdBytes {
 				s.finishRead(0, io.EOF)
 			} else {
 				s.finishRead(0, io.ErrUnexpectedEOF)
 			}
-			return
+			return false
 		}
 		s.rdBytes = true
+		full = n == want
 		if s.rdSome {
 			s.finishRead(n, nil)
-			return
+			return full
 		}
 		r.idx, r.off = advance(r.iov, r.idx, r.off, n)
 		if n < want {
@@ -303,7 +320,7 @@ func (s *Stream) readStep() {
 			if err := s.reg.set(s.wants()); err != nil {
 				s.finishRead(0, s.opErr("readv", err))
 			}
-			return
+			return false
 		}
 	}
 }
