@@ -25,3 +25,7 @@ func (s *Stream) HoldsReadBuffer() bool { return s.one[0] != nil }
 // ReadChain is how many reads a stream makes per readiness report when
 // each fills its buffer.
 const ReadChain = readChain
+
+// AcceptChain is how many connections a listener accepts per readiness
+// report when each accept's callback starts the next.
+const AcceptChain = acceptChain

@@ -130,9 +130,12 @@ func (l *Listener) Close() error {
 	return nil
 }
 
-// AcceptSend accepts the next connection on l. The accept is tried at once
-// (finishing through Post when a connection is waiting) and otherwise
-// waits for the listener to become readable. ECONNABORTED (the client gave
+// AcceptSend accepts the next connection on l once the loop reports the
+// listener readable; it never accepts inside the call, so the callback
+// always runs from the listener's handler. When that callback starts the
+// next AcceptSend, the handler accepts again as soon as it returns, up to
+// acceptChain connections per readiness report: a burst of connections is
+// not taken one loop iteration at a time. ECONNABORTED (the client gave
 // up before we got to it) is retried; EMFILE and ENFILE (out of
 // descriptors) and ENOBUFS or ENOMEM make the listener back off on a timer,
 // so a process out of descriptors does not spin. Accepted sockets are
@@ -153,8 +156,10 @@ func AcceptSend(ev *tevent.Context, l *Listener) *tevent.Req[*Stream] {
 	}
 	l.req = req
 	req.SetCleanupFn(func(st tevent.State) { l.cleanup(req, st) })
-	if l.timer == nil || !l.timer.Pending() {
-		l.acceptStep()
+	if l.timer == nil || !l.timer.Pending() { // backing off: the timer retries
+		if err := l.reg.set(tevent.FDRead); err != nil {
+			l.finish(nil, err)
+		}
 	}
 	if !req.IsInProgress() {
 		return req.Post()
@@ -166,10 +171,16 @@ func AcceptSend(ev *tevent.Context, l *Listener) *tevent.Req[*Stream] {
 // net.ErrClosed, or the errno of accept4 wrapped in an *OpError.
 func AcceptRecv(req *tevent.Req[*Stream]) (*Stream, error) { return req.Recv() }
 
+// acceptChain is how many connections the listener accepts per readiness
+// report when each accept's callback starts the next.
+const acceptChain = 16
+
 func (l *Listener) onFD(*tevent.FD, tevent.Flags) {
 	l.reg.inHandler = true
-	if l.req != nil {
-		l.acceptStep()
+	for range acceptChain {
+		if l.req == nil || l.closed || !l.acceptStep() {
+			break
+		}
 	}
 	l.reg.inHandler = false
 	if !l.closed {
@@ -179,7 +190,9 @@ func (l *Listener) onFD(*tevent.FD, tevent.Flags) {
 	}
 }
 
-func (l *Listener) acceptStep() {
+// acceptStep accepts one connection if one is waiting. It reports whether
+// it did (and finished the request with it).
+func (l *Listener) acceptStep() bool {
 	for {
 		fd, sa, err := sysAccept4(l.reg.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
@@ -191,20 +204,20 @@ func (l *Listener) acceptStep() {
 			s := newStream(l.reg.ev, fd, l.network)
 			s.remoteSA = sa
 			l.finish(s, nil)
-			return
+			return true
 		case interrupted(err), err == unix.ECONNABORTED:
 			continue
 		case wouldBlock(err):
 			if err := l.reg.set(tevent.FDRead); err != nil {
 				l.finish(nil, err)
 			}
-			return
+			return false
 		case err == unix.EMFILE, err == unix.ENFILE, err == unix.ENOBUFS, err == unix.ENOMEM:
 			l.backOff()
-			return
+			return false
 		default:
 			l.finish(nil, sysErr("accept4", err))
-			return
+			return false
 		}
 	}
 }

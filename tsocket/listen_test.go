@@ -179,3 +179,71 @@ func TestAcceptEMFILE(t *testing.T) {
 }
 
 func errClosed() error { return net.ErrClosed }
+
+// A burst of waiting connections is accepted AcceptChain at a time, each
+// callback running straight after its accept, not one per iteration.
+func TestAcceptChain(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		path := filepath.Join(t.TempDir(), "sock")
+		ua, _ := tsocket.UnixAddress(path)
+		l, err := tsocket.Listen(ev, ua)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeT(t, l)
+		const conns = tsocket.AcceptChain + 4
+		// The clients connect with plain blocking calls: the connections
+		// wait in the backlog before the loop runs.
+		for range conns {
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var accepted []*tsocket.Stream
+		defer func() {
+			for _, s := range accepted {
+				closeT(t, s)
+			}
+		}()
+		var next func()
+		next = func() {
+			if len(accepted) == conns {
+				return
+			}
+			tsocket.AcceptSend(ev, l).SetCallback(func(req *tevent.Req[*tsocket.Stream]) {
+				s, err := tsocket.AcceptRecv(req)
+				if err != nil {
+					t.Errorf("accept: %v", err)
+					return
+				}
+				accepted = append(accepted, s)
+				next()
+			})
+		}
+		// The first accept waits: its callback goes through the loop.
+		next()
+		for len(accepted) == 0 {
+			if err := ev.LoopOnce(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := len(accepted)
+		if err := ev.LoopOnce(); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(accepted) - start; got != tsocket.AcceptChain && len(accepted) != conns {
+			t.Fatalf("one iteration accepted %d connections, want %d", got, tsocket.AcceptChain)
+		}
+		for len(accepted) < conns {
+			if err := ev.LoopOnce(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
