@@ -54,7 +54,11 @@
 // fd event, present only while a request on it waits: an idle socket holds
 // nothing in the loop, so Context.LoopWait returns once only idle sockets
 // remain. Reads and writes are tried at once before waiting, and a request
-// finished inside its Send function calls back through Req.Post.
+// finished inside its Send function calls back through Req.Post;
+// [ReadSomeFuncSend] and [AcceptSend] always wait for the loop instead, so
+// their callbacks run straight from the fd handler. A handler makes up to
+// 8 reads (16 accepts) per readiness report when each callback starts the
+// next, so a busy stream or listener is not served one iteration at a time.
 //
 // Sockets own their descriptors; closing the context does not close them.
 // Context.Close removes the events of requests in flight, but an idle

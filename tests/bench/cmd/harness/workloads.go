@@ -77,7 +77,7 @@ func (h *harness) plan() []*workload {
 			servers: echoServers, mode: "echo", kind: "idle",
 			args: []string{"-mode", "idle", "-conns", strconv.Itoa(h.idleConns), "-size", "64", "-dial", "256"}},
 		lw("resp", "RESP, SET/GET ping-pong, 50 connections", "req",
-			"The demo's RESP server (gotevent-resp) against the same server written on Go net (net-resp, with a copy of the demo's parser and store). 50 connections send SET and GET by turns, one in flight.",
+			"The demo's RESP server (gotevent-resp) against the same server written on Go net (net-resp, with the demo's own parser and store). 50 connections send SET and GET by turns, one in flight.",
 			"resp", respServers, "-mode", "pingpong", "-conns", "50", "-proto", "resp"),
 		lw("resp16", "RESP, SET/GET pipelined 16 deep, 50 connections", "req",
 			"As above with 16 commands written at once per connection.",

@@ -7,8 +7,8 @@ import (
 )
 
 // serveRESP is the Go net version of the demo's RESP server: one goroutine
-// per connection, the same parser and store semantics (package resp is a
-// copy of the demo's), every complete command in the buffer executed and
+// per connection, the demo's own parser and store (internal/demo, imported
+// as resp), every complete command in the buffer executed and
 // the replies written together, as the demo does with pipelined input.
 // The store is shared by all connections of the process and guarded by
 // respMu; on GOMAXPROCS=1 the lock is uncontended.
