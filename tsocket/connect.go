@@ -21,7 +21,9 @@ type connectState struct {
 // local first when local is not nil. The connect is non-blocking; errors
 // such as ECONNREFUSED come through ConnectRecv. TCP streams get
 // TCP_NODELAY, as Go's net package does, since requests here are whole
-// messages.
+// messages. A unix connect whose listener's backlog is full fails with
+// EAGAIN, as in Samba's tsocket and Go's net: the caller decides whether
+// and when to try again.
 func ConnectSend(ev *tevent.Context, local, remote Address) *tevent.Req[*Stream] {
 	req := tevent.NewReq[*Stream](ev)
 	st := &connectState{req: req, ev: ev, fd: -1, local: local, remote: remote}

@@ -31,7 +31,9 @@ var (
 
 	// ErrWrongContext is returned when a request is started on a context
 	// other than the one the socket's events live on while the socket is
-	// in use there. errors.Is(err, syscall.EINVAL) also holds.
+	// in use there. A socket whose last request has ended keeps its fd
+	// event until that context's next iteration, and can move only then.
+	// errors.Is(err, syscall.EINVAL) also holds.
 	ErrWrongContext error = &errnoError{"tsocket: socket is in use on another event context", syscall.EINVAL}
 )
 

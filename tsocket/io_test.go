@@ -264,3 +264,36 @@ func readSome(t *testing.T, req *tevent.Req[int]) (int, error) {
 	poll(t, req)
 	return tsocket.ReadSomeRecv(req)
 }
+
+// A socket busy on one context refuses requests from another with
+// ErrWrongContext; once idle it moves to the context that uses it next.
+func TestWrongContext(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev1, ev2 := newCtx(), newCtx()
+		a, b, err := tsocket.Socketpair(ev1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		defer b.Close()
+		buf := make([]byte, 8)
+		r1 := tsocket.ReadSomeSend(ev1, b, buf) // waits on ev1
+		if !r1.IsInProgress() {
+			t.Fatal("read on an empty socket finished")
+		}
+		_, err = tsocket.WritevRecv(tsocket.WritevSend(ev2, b, [][]byte{[]byte("x")}))
+		if !errors.Is(err, tsocket.ErrWrongContext) || !errors.Is(err, syscall.EINVAL) {
+			t.Fatalf("writev on ev2 while b reads on ev1: %v, want ErrWrongContext (EINVAL)", err)
+		}
+		// Idle again: the read abandoned, and its fd event gone with ev1's
+		// next iteration. Then b moves to ev2.
+		r1.Abandon()
+		if err := ev1.LoopOnce(); err != nil {
+			t.Fatal(err)
+		}
+		poll(t, tsocket.WritevSend(ev1, a, [][]byte{[]byte("hi")}))
+		if n, err := readSome(t, tsocket.ReadSomeSend(ev2, b, buf)); err != nil || string(buf[:n]) != "hi" {
+			t.Fatalf("read on ev2 after moving: %q, %v", buf[:n], err)
+		}
+	})
+}
