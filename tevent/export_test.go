@@ -1,5 +1,7 @@
 package tevent
 
+import "unsafe"
+
 // Inject adds n arrivals to the signal's count and wakes the loop, as the
 // forwarding goroutine does when the runtime notifies it. Tests use it to
 // check coalescing exactly, which real signals (coalesced by the kernel
@@ -11,4 +13,12 @@ func (s *Signal) Inject(n int) {
 }
 
 // Subreqs returns how many subrequests r still tracks.
-func Subreqs[T any](r *Req[T]) int { return len(r.subreqs) }
+func Subreqs[T any](r *Req[T]) int {
+	if r.x == nil {
+		return 0
+	}
+	return len(r.x.subreqs)
+}
+
+// ReqSize is the size of a Req[int].
+const ReqSize = unsafe.Sizeof(Req[int]{})

@@ -81,22 +81,46 @@ type Request interface {
 // A Req belongs to its context's loop goroutine; none of its methods may be
 // called from elsewhere (use Context.Post to reach the loop). Callbacks run
 // on the loop goroutine and must not block.
+//
+// A Req is kept small (96 bytes for a Req[int]) since a server has one in
+// flight per connection, idle ones included: what most requests never use
+// (an end time, a cancel function, subrequests, more than one release hook)
+// lives in a reqExtra allocated on first use.
 type Req[T any] struct {
 	ev        *Context
 	state     State
 	val       T
 	err       error
 	cb        func(*Req[T])
-	endTimer  *Timer
-	cancelFn  func() bool
 	cleanupFn func(State)
-	cleaned   State // last state the cleanup function ran for
-	subreqs   []Request
-	hook      ReleaseHook
-	hooks     []ReleaseHook
+	cleaned   State       // last state the cleanup function ran for
+	hook      ReleaseHook // the first release hook (tqueue sets one)
+	x         *reqExtra
 	deferCB   bool
 	notified  bool
 	abandoned bool
+}
+
+// reqExtra holds the parts of a request that few requests use.
+type reqExtra struct {
+	endTimer *Timer
+	cancelFn func() bool
+	subreqs  []Request
+	hooks    []ReleaseHook // release hooks after the first
+}
+
+func (r *Req[T]) extra() *reqExtra {
+	if r.x == nil {
+		r.x = &reqExtra{}
+	}
+	return r.x
+}
+
+// cancelEndTimer stops the end-time timer, if there is one.
+func (r *Req[T]) cancelEndTimer() {
+	if r.x != nil && r.x.endTimer != nil {
+		r.x.endTimer.Cancel()
+	}
 }
 
 // NewReq creates a request in progress on ev (tevent_req_create).
@@ -183,9 +207,7 @@ func (r *Req[T]) notify() { r.callCallback() }
 
 func (r *Req[T]) finish(st State) {
 	r.state = st
-	if r.endTimer != nil {
-		r.endTimer.Cancel()
-	}
+	r.cancelEndTimer()
 	r.cleanup(st)
 	r.releaseSubreqs()
 	if r.deferCB {
@@ -218,11 +240,12 @@ func (r *Req[T]) SetEndTime(t time.Time) bool {
 	if r.state != StateInProgress || r.abandoned {
 		return false
 	}
-	if r.endTimer != nil {
-		r.endTimer.Reset(t)
+	x := r.extra()
+	if x.endTimer != nil {
+		x.endTimer.Reset(t)
 		return true
 	}
-	r.endTimer = r.ev.AddTimer(t, r.timedOut)
+	x.endTimer = r.ev.AddTimer(t, r.timedOut)
 	return true
 }
 
@@ -237,17 +260,22 @@ func (r *Req[T]) timedOut(*Timer, time.Time) {
 // SetCancelFn sets the function Cancel calls (tevent_req_set_cancel_fn). It
 // returns true if it stopped the underlying work; it may finish the request
 // itself, otherwise Cancel finishes it with ErrCancelled.
-func (r *Req[T]) SetCancelFn(fn func() bool) { r.cancelFn = fn }
+func (r *Req[T]) SetCancelFn(fn func() bool) {
+	if fn == nil && r.x == nil {
+		return
+	}
+	r.extra().cancelFn = fn
+}
 
 // Cancel asks an in-progress request to stop (tevent_req_cancel). Without a
 // cancel function, or when it declines, Cancel returns false and the request
 // goes on. A cancelled request fails with ErrCancelled. From another
 // goroutine, call it through Context.Post.
 func (r *Req[T]) Cancel() bool {
-	if r.state != StateInProgress || r.abandoned || r.cancelFn == nil {
+	if r.state != StateInProgress || r.abandoned || r.x == nil || r.x.cancelFn == nil {
 		return false
 	}
-	if !r.cancelFn() {
+	if !r.x.cancelFn() {
 		return false
 	}
 	if r.state == StateInProgress {
@@ -278,25 +306,29 @@ func (r *Req[T]) AddSubreq(sub Request) {
 		sub.Abandon()
 		return
 	}
-	if len(r.subreqs) == cap(r.subreqs) && len(r.subreqs) >= 4 {
+	x := r.extra()
+	if len(x.subreqs) == cap(x.subreqs) && len(x.subreqs) >= 4 {
 		// Forget subrequests already received before growing, so a
 		// long-lived request that starts one per message stays bounded
 		// by the ones still live.
-		live := r.subreqs[:0]
-		for _, s := range r.subreqs {
+		live := x.subreqs[:0]
+		for _, s := range x.subreqs {
 			if s.State() != StateReceived {
 				live = append(live, s)
 			}
 		}
-		clear(r.subreqs[len(live):])
-		r.subreqs = live
+		clear(x.subreqs[len(live):])
+		x.subreqs = live
 	}
-	r.subreqs = append(r.subreqs, sub)
+	x.subreqs = append(x.subreqs, sub)
 }
 
 func (r *Req[T]) releaseSubreqs() {
-	subs := r.subreqs
-	r.subreqs = nil
+	if r.x == nil {
+		return
+	}
+	subs := r.x.subreqs
+	r.x.subreqs = nil
 	for _, sub := range subs {
 		sub.Abandon()
 	}
@@ -313,12 +345,17 @@ func (r *Req[T]) AddReleaseHook(h ReleaseHook) {
 		r.hook = h
 		return
 	}
-	r.hooks = append(r.hooks, h)
+	x := r.extra()
+	x.hooks = append(x.hooks, h)
 }
 
 func (r *Req[T]) release() {
-	h, hs := r.hook, r.hooks
-	r.hook, r.hooks = nil, nil
+	h := r.hook
+	r.hook = nil
+	var hs []ReleaseHook
+	if r.x != nil {
+		hs, r.x.hooks = r.x.hooks, nil
+	}
 	if h != nil {
 		h.RequestReleased(r)
 	}
@@ -369,9 +406,7 @@ func (r *Req[T]) Abandon() {
 	}
 	r.abandoned = true
 	r.cb = nil
-	if r.endTimer != nil {
-		r.endTimer.Cancel()
-	}
+	r.cancelEndTimer()
 	r.releaseSubreqs()
 	if r.state == StateInProgress {
 		r.err = ErrCancelled

@@ -414,3 +414,10 @@ func TestReqAddSubreqForgetsReceived(t *testing.T) {
 		}
 	})
 }
+
+// A request stays small: a server holds one in flight per connection.
+func TestReqSize(t *testing.T) {
+	if tevent.ReqSize > 96 {
+		t.Errorf("Req[int] is %d bytes; keep it at 96 or less", tevent.ReqSize)
+	}
+}
