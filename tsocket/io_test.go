@@ -166,12 +166,7 @@ func TestReadvAbandonAndTimeout(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		clock := tevent.NewFakeClock(time.Unix(1e9, 0))
 		ev := newCtx(tevent.WithClock(clock))
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, _ := unixPair(t, ev)
 		r := tsocket.ReadvSend(ev, a, [][]byte{make([]byte, 1)})
 		if !a.HasEvent() {
 			t.Fatal("waiting readv holds no event")
@@ -212,12 +207,7 @@ func TestReadvAbandonAndTimeout(t *testing.T) {
 func TestReadSome(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev)
 		buf := make([]byte, 64)
 		// Nothing there yet: the request waits, then returns what arrived,
 		// not a full buffer.
@@ -270,18 +260,13 @@ func readSome(t *testing.T, req *tevent.Req[int]) (int, error) {
 func TestWrongContext(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev1, ev2 := newCtx(), newCtx()
-		a, b, err := tsocket.Socketpair(ev1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev1)
 		buf := make([]byte, 8)
 		r1 := tsocket.ReadSomeSend(ev1, b, buf) // waits on ev1
 		if !r1.IsInProgress() {
 			t.Fatal("read on an empty socket finished")
 		}
-		_, err = tsocket.WritevRecv(tsocket.WritevSend(ev2, b, [][]byte{[]byte("x")}))
+		_, err := tsocket.WritevRecv(tsocket.WritevSend(ev2, b, [][]byte{[]byte("x")}))
 		if !errors.Is(err, tsocket.ErrWrongContext) || !errors.Is(err, syscall.EINVAL) {
 			t.Fatalf("writev on ev2 while b reads on ev1: %v, want ErrWrongContext (EINVAL)", err)
 		}

@@ -35,12 +35,7 @@ func TestConnectRefused(t *testing.T) {
 func TestUnixListenConnect(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		path := filepath.Join(t.TempDir(), "sock")
-		ua, _ := tsocket.UnixAddress(path)
-		l, err := tsocket.Listen(ev, ua)
-		if err != nil {
-			t.Fatal(err)
-		}
+		path, ua, l := unixListener(t, ev)
 		a := tsocket.AcceptSend(ev, l)
 		c := tsocket.ConnectSend(ev, nil, ua)
 		poll(t, a)
@@ -180,18 +175,29 @@ func TestAcceptEMFILE(t *testing.T) {
 
 func errClosed() error { return net.ErrClosed }
 
+// unixListener listens on a unix socket in a temporary directory, closed
+// at cleanup (closing it again is harmless).
+func unixListener(t *testing.T, ev *tevent.Context) (string, tsocket.Address, *tsocket.Listener) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sock")
+	ua, err := tsocket.UnixAddress(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tsocket.Listen(ev, ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return path, ua, l
+}
+
 // A burst of waiting connections is accepted AcceptChain at a time, each
 // callback running straight after its accept, not one per iteration.
 func TestAcceptChain(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		path := filepath.Join(t.TempDir(), "sock")
-		ua, _ := tsocket.UnixAddress(path)
-		l, err := tsocket.Listen(ev, ua)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeT(t, l)
+		path, _, l := unixListener(t, ev)
 		const conns = tsocket.AcceptChain + 4
 		// The clients connect with plain blocking calls: the connections
 		// wait in the backlog before the loop runs.

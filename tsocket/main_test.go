@@ -68,15 +68,23 @@ func tcpPair(t testing.TB, ev *tevent.Context) (*tsocket.Stream, *tsocket.Stream
 	return cli, srv
 }
 
+// unixPair returns two connected unix streams on ev, closed at cleanup
+// (closing one again is harmless).
+func unixPair(t testing.TB, ev *tevent.Context) (*tsocket.Stream, *tsocket.Stream) {
+	t.Helper()
+	a, b, err := tsocket.Socketpair(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
 // pairs runs fn over a socketpair and a TCP pair.
 func pairs(t *testing.T, ev func() *tevent.Context, fn func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream)) {
 	t.Run("socketpair", func(t *testing.T) {
 		e := ev()
-		a, b, err := tsocket.Socketpair(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close(); b.Close() })
+		a, b := unixPair(t, e)
 		fn(t, e, a, b)
 	})
 	t.Run("tcp", func(t *testing.T) {

@@ -100,12 +100,7 @@ func TestQueuedDgramAndPDU(t *testing.T) {
 			}
 		}
 
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev)
 		rq := tqueue.New(ev, "reads")
 		var pdus [3]lenPrefixed
 		var got []string

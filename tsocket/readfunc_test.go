@@ -20,12 +20,7 @@ func readFunc(t *testing.T, req *tevent.Req[[]byte]) ([]byte, error) {
 func TestReadSomeFunc(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev)
 		shared := make([]byte, 64)
 		gets := 0
 		get := func() []byte { gets++; return shared }
@@ -90,11 +85,7 @@ func TestReadSomeFunc(t *testing.T) {
 func TestReadSomeFuncCloseOrAbandonInsideGet(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, b := unixPair(t, ev)
 		// Abandoned by get, called once the data arrives.
 		var req *tevent.Req[[]byte]
 		buf := make([]byte, 8)
@@ -132,12 +123,7 @@ func TestReadSomeFuncCloseOrAbandonInsideGet(t *testing.T) {
 func TestReadSomeFuncAbandonWhileWaiting(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev)
 		gets := 0
 		req := tsocket.ReadSomeFuncSend(ev, b, func() []byte { gets++; return make([]byte, 8) })
 		req.Abandon()
@@ -156,12 +142,7 @@ func TestReadSomeFuncAbandonWhileWaiting(t *testing.T) {
 func TestReadSomeFuncAllocations(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		defer b.Close()
+		a, b := unixPair(t, ev)
 		msg := [][]byte{[]byte("ping")}
 		buf := make([]byte, 64)
 		get := func() []byte { return buf }
@@ -195,12 +176,7 @@ func TestReadSomeFuncSharedBuffer(t *testing.T) {
 		got := make([]string, n)
 		var reqs []*tevent.Req[[]byte]
 		for i := range n {
-			a, b, err := tsocket.Socketpair(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			defer b.Close()
+			a, b := unixPair(t, ev)
 			// The peer has written before the read starts.
 			poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte{'a' + byte(i), '0' + byte(i)}}))
 			req := tsocket.ReadSomeFuncSend(ev, b, get)
@@ -235,12 +211,7 @@ func TestReadChainIsBounded(t *testing.T) {
 		reads := make([]int, 2)
 		left := make([]int, 2)
 		for i := range 2 {
-			a, b, err := tsocket.Socketpair(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			defer b.Close()
+			a, b := unixPair(t, ev)
 			poll(t, tsocket.WritevSend(ev, a, [][]byte{make([]byte, total)}))
 			left[i] = total
 			buf := make([]byte, bufSize)

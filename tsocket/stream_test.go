@@ -45,11 +45,7 @@ func TestReadvWritev(t *testing.T) {
 func TestReadvBusyEmptyEOF(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		a, b, err := tsocket.Socketpair(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a, b := unixPair(t, ev)
 		buf := make([]byte, 4)
 		r1 := tsocket.ReadvSend(ev, b, [][]byte{buf})
 		r2 := tsocket.ReadvSend(ev, b, [][]byte{buf})
