@@ -243,7 +243,7 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
 func (s *Stream) readStepOrWait() {
-	if s.reg.waiting(tevent.FDRead) && (s.rd.fn != nil || s.rd.idx < len(s.rd.iov)) {
+	if s.reg.waiting(tevent.FDRead) && s.rd.idx < len(s.rd.iov) {
 		if err := s.reg.set(s.wants()); err != nil {
 			s.finishRead(0, s.opErr("readv", err))
 		}
