@@ -24,8 +24,7 @@ func ReadvPDUSend(ev *tevent.Context, s *Stream, next NextVectorFunc) *tevent.Re
 	if err := s.startRead(ev, "readv_pdu", next == nil); req.Error(err) {
 		return req.Post()
 	}
-	s.rd = readState{pdu: req, next: next}
-	s.rdSome, s.rdBytes = false, false
+	s.beginRead(readState{pdu: req, next: next}, false)
 	req.SetCleanupFn(s.cleanupFn)
 	if s.nextVector() {
 		s.readStepOrWait()

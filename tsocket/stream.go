@@ -78,6 +78,13 @@ func newStream(ev *tevent.Context, fd int, network string) *Stream {
 	return s
 }
 
+// beginRead makes rd the read in flight; some says it ends after its
+// first bytes.
+func (s *Stream) beginRead(rd readState, some bool) {
+	s.rd = rd
+	s.rdSome, s.rdBytes = some, false
+}
+
 // network is "tcp" or "unix", for errors.
 func (s *Stream) network() string {
 	if s.unix {
@@ -138,8 +145,7 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	if err := s.startRead(ev, "readv", len(iov) == 0); req.Error(err) {
 		return req.Post()
 	}
-	s.rd = readState{req: req, iov: iov}
-	s.rdSome, s.rdBytes = false, false
+	s.beginRead(readState{req: req, iov: iov}, false)
 	s.rd.idx, s.rd.off = advance(iov, 0, 0, 0)
 	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
@@ -162,8 +168,7 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 		return req.Post()
 	}
 	s.one[0] = buf
-	s.rd = readState{req: req, iov: s.one[:]}
-	s.rdSome, s.rdBytes = true, false
+	s.beginRead(readState{req: req, iov: s.one[:]}, true)
 	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
 	if !req.IsInProgress() {
@@ -199,8 +204,7 @@ func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.
 	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
 		return req.Post()
 	}
-	s.rd = readState{fn: req, get: get}
-	s.rdSome, s.rdBytes = true, false
+	s.beginRead(readState{fn: req, get: get}, true)
 	req.SetCleanupFn(s.cleanupFn)
 	if err := s.reg.set(s.wants()); err != nil {
 		s.finishRead(0, s.opErr("read", err))
