@@ -127,6 +127,51 @@ func TestRESPPipelined(t *testing.T) {
 	c.eof()
 }
 
+// Several clients send commands cut into pieces, interleaved, so the
+// server's connections often hold a partial command while the loop's shared
+// read buffer serves the others: every value must come back intact.
+func TestRESPSplitCommandsAcrossClients(t *testing.T) {
+	addr := startRESP(t)
+	const clients = 4
+	var cs []*client
+	for range clients {
+		cs = append(cs, dial(t, addr))
+	}
+	cmds := make([]string, clients)
+	for i := range clients {
+		cmds[i] = respCmd("SET", fmt.Sprintf("k%d", i), strings.Repeat(string(rune('a'+i)), 3000+i)) +
+			respCmd("GET", fmt.Sprintf("k%d", i))
+	}
+	// Cut every client's commands into 7 pieces and send them in turns.
+	// After each turn, two PINGs on another connection: the second is
+	// answered in a later loop iteration than the first, and by then the
+	// server has read every piece sent before it, alone: each turn leaves
+	// a partial command on every connection.
+	ctl := dial(t, addr)
+	ctl.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	for piece := range 7 {
+		for i, c := range cs {
+			n := len(cmds[i])
+			c.send(cmds[i][piece*n/7 : (piece+1)*n/7])
+		}
+		for range 2 {
+			ctl.send("PING\r\n")
+			if got := readReply(t, ctl.r); got != "+PONG" {
+				t.Fatalf("PING = %q", got)
+			}
+		}
+	}
+	for i, c := range cs {
+		c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+		if got := readReply(t, c.r); got != "+OK" {
+			t.Fatalf("client %d SET = %q", i, got)
+		}
+		if got, want := readReply(t, c.r), "$"+strings.Repeat(string(rune('a'+i)), 3000+i); got != want {
+			t.Fatalf("client %d GET = %.20q... (%d bytes), want %d bytes of %c", i, got, len(got), len(want)-1, 'a'+i)
+		}
+	}
+}
+
 func TestRESPMalformed(t *testing.T) {
 	addr := startRESP(t)
 	for _, tc := range []struct{ name, in, wantPrefix string }{

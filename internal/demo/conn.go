@@ -11,17 +11,23 @@ import (
 const idleBufCap = 4 << 10
 
 // reader accumulates stream input in one buffer. Servers fill it with
-// ReadSomeSend (readSome), one read per arrival. It also offers the
-// ReadvPDU way (next), used by LineClient: read until complete says the
-// buffer holds a whole unit, each vector sized by what the socket already
-// holds (PendingBytes), at least one byte, so the engine never waits for
-// bytes the peer has not sent.
+// ReadSomeFuncSend (readSome), one read per arrival. A connection with no
+// unfinished command reads into its loop's shared buffer and holds no
+// buffer of its own; what a read leaves unfinished is copied out (keep),
+// and the rest of that command is read into the connection's own buffer.
+// The reader also offers the ReadvPDU way (next), used by LineClient:
+// read until complete says the buffer holds a whole unit, each vector
+// sized by what the socket already holds (PendingBytes), at least one
+// byte, so the engine never waits for bytes the peer has not sent.
 type reader struct {
-	in       []byte
-	grown    int // bytes handed out in the last vector, filled by now
+	in       []byte // the input not yet consumed; during a read callback it may be part of shared
+	shared   []byte // the loop's read buffer, if any
+	inShared bool   // in is part of shared
+	grown    int    // bytes handed out in the last vector, filled by now
 	max      int
 	complete func(buf []byte) (bool, error)
 	vec      [1][]byte
+	getFn    func() []byte // r.get, bound once
 }
 
 // next is the NextVectorFunc: it returns nil once a unit is complete.
@@ -63,24 +69,70 @@ func (r *reader) reserve(want int) {
 	r.in = grown
 }
 
-// readSome starts a read of what the socket holds into the buffer's free
-// space: one read per arrival, straight into the buffer. A buffer at its
-// cap gives errBufferFull.
-func (r *reader) readSome(ev *tevent.Context, s *tsocket.Stream) (*tevent.Req[int], error) {
-	room := r.max - len(r.in)
-	if room <= 0 {
+// readSome starts a read of what the socket holds: one read per arrival,
+// into the shared buffer when nothing is pending, otherwise after the
+// pending bytes in the connection's own buffer. A buffer at its cap gives
+// errBufferFull. The callback takes the bytes with filled.
+func (r *reader) readSome(ev *tevent.Context, s *tsocket.Stream) (*tevent.Req[[]byte], error) {
+	if r.max-len(r.in) <= 0 {
 		return nil, errBufferFull
 	}
-	r.reserve(min(room, minRead))
-	return tsocket.ReadSomeSend(ev, s, r.in[len(r.in):cap(r.in)]), nil
+	if r.getFn == nil {
+		r.getFn = r.get
+	}
+	return tsocket.ReadSomeFuncSend(ev, s, r.getFn), nil
 }
+
+// get is readSome's buffer function, called once the socket is readable.
+func (r *reader) get() []byte {
+	if len(r.in) == 0 && len(r.shared) > 0 {
+		return r.shared[:min(len(r.shared), r.max)]
+	}
+	r.reserve(min(r.max-len(r.in), minRead))
+	return r.in[len(r.in):cap(r.in)]
+}
+
+// sharedReadBuf is the size of a server's shared read buffer: one per
+// server, so one per loop.
+const sharedReadBuf = 16 << 10
 
 // minRead is the least free space a read is given: small, so an idle
 // connection's buffer stays small, and doubled as requests need.
 const minRead = 512
 
-// filled takes n bytes that a read put after the buffered ones.
-func (r *reader) filled(n int) { r.in = r.in[:len(r.in)+n] }
+// filled takes the bytes p that a readSome read: they are in the shared
+// buffer, or after the pending bytes in the connection's own.
+func (r *reader) filled(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if len(r.in) == 0 && len(r.shared) > 0 && &p[0] == &r.shared[0] {
+		r.in, r.inShared = p, true
+		return
+	}
+	r.in = r.in[:len(r.in)+len(p)]
+}
+
+// keep ends a read callback: unconsumed bytes still in the shared buffer
+// are copied into a buffer of the connection's own, since the next read of
+// any connection on the loop overwrites them. A connection with nothing
+// pending keeps no buffer.
+func (r *reader) keep() {
+	if !r.inShared {
+		if len(r.in) == 0 && len(r.shared) > 0 {
+			r.in = nil
+		}
+		return
+	}
+	r.inShared = false
+	if len(r.in) == 0 {
+		r.in = nil
+		return
+	}
+	own := make([]byte, len(r.in), min(max(len(r.in)+minRead, 2*len(r.in)), max(r.max, len(r.in))))
+	copy(own, r.in)
+	r.in = own
+}
 
 // consume drops the first n bytes, and the buffer itself when it is empty
 // and large.

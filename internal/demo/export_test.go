@@ -13,3 +13,34 @@ func ReaderGrowth(limit, step int) int {
 	}
 	return most
 }
+
+// ReaderLines feeds chunks to a line reader that has a shared buffer of
+// sharedSize bytes, the way a server's read callback does: each chunk is
+// read into the buffer get hands out, whole lines are taken, keep runs,
+// and then the shared buffer is scribbled over, as another connection's
+// read would. It returns the lines, and whether the reader ever held a
+// buffer of its own with nothing pending.
+func ReaderLines(chunks []string, sharedSize int) (lines []string, heldIdle bool) {
+	r := reader{max: MaxLine, shared: make([]byte, sharedSize)}
+	for _, c := range chunks {
+		buf := r.get()
+		n := copy(buf, c)
+		r.filled(buf[:n])
+		for {
+			line, k, err := NextLine(r.in)
+			if err != nil || k == 0 {
+				break
+			}
+			lines = append(lines, string(line))
+			r.consume(k)
+		}
+		r.keep()
+		for i := range r.shared {
+			r.shared[i] = 'X'
+		}
+		if len(r.in) == 0 && r.in != nil {
+			heldIdle = true
+		}
+	}
+	return lines, heldIdle
+}

@@ -67,3 +67,17 @@ func FuzzParseLine(f *testing.F) {
 		}
 	})
 }
+
+// Lines split across reads survive the shared buffer being reused between
+// them, and a connection with no partial line holds no buffer.
+func TestReaderSharedBuffer(t *testing.T) {
+	chunks := []string{"a1 NOOP\r\na2 CAP", "ABILITY\r\n", "a3 NO", "OP", "\r\na4 LOGOUT\r\n"}
+	lines, heldIdle := demo.ReaderLines(chunks, 64)
+	want := []string{"a1 NOOP", "a2 CAPABILITY", "a3 NOOP", "a4 LOGOUT"}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	if heldIdle {
+		t.Error("the reader kept a buffer of its own with nothing pending")
+	}
+}

@@ -50,6 +50,7 @@ type LineServer struct {
 	acc   acceptor
 	cfg   LineConfig
 	conns map[*lineConn]struct{}
+	buf   []byte // the read buffer every connection of the loop shares
 	// Log, if set, is told what happens to connections.
 	Log func(format string, args ...any)
 }
@@ -57,7 +58,7 @@ type LineServer struct {
 // NewLineServer serves on l, which it takes over.
 func NewLineServer(ev *tevent.Context, l *tsocket.Listener, cfg LineConfig) *LineServer {
 	cfg.fill()
-	srv := &LineServer{ev: ev, cfg: cfg, conns: make(map[*lineConn]struct{})}
+	srv := &LineServer{ev: ev, cfg: cfg, conns: make(map[*lineConn]struct{}), buf: make([]byte, sharedReadBuf)}
 	srv.acc = acceptor{ev: ev, l: l, serve: srv.Serve, logf: srv.logf, name: "line"}
 	srv.acc.next()
 	return srv
@@ -89,7 +90,7 @@ func (srv *LineServer) logf(format string, args ...any) {
 // over: one it accepted itself, or one made elsewhere (a socketpair).
 func (srv *LineServer) Serve(s *tsocket.Stream) {
 	c := &lineConn{srv: srv, s: s, last: srv.ev.Now()}
-	c.r = reader{max: MaxLine}
+	c.r = reader{max: MaxLine, shared: c.srv.buf}
 	c.w = writer{ev: srv.ev, s: s, drained: c.drained}
 	srv.conns[c] = struct{}{}
 	c.timeout = s.AddWaitEvent(c.last.Add(srv.cfg.IdleTimeout), c.idleCheck, nil)
@@ -135,13 +136,14 @@ func (c *lineConn) readNext() {
 	subreq.SetCallback(c.readDone)
 }
 
-func (c *lineConn) readDone(subreq *tevent.Req[int]) {
+func (c *lineConn) readDone(subreq *tevent.Req[[]byte]) {
 	c.reading = false
-	n, err := tsocket.ReadSomeRecv(subreq)
+	p, err := tsocket.ReadSomeFuncRecv(subreq)
 	if c.done {
 		return
 	}
-	c.r.filled(n)
+	c.r.filled(p)
+	defer c.r.keep() // a partial line leaves the shared buffer
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrLineTooLong), errors.Is(err, errBufferFull):

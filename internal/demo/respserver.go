@@ -23,13 +23,14 @@ type RESPServer struct {
 	acc   acceptor
 	store *Store
 	conns map[*respConn]struct{}
+	buf   []byte // the read buffer every connection of the loop shares
 	// Log, if set, is told about accept errors and protocol errors.
 	Log func(format string, args ...any)
 }
 
 // NewRESPServer serves on l, which it takes over, with store (one per loop).
 func NewRESPServer(ev *tevent.Context, l *tsocket.Listener, store *Store) *RESPServer {
-	srv := &RESPServer{ev: ev, store: store, conns: make(map[*respConn]struct{})}
+	srv := &RESPServer{ev: ev, store: store, conns: make(map[*respConn]struct{}), buf: make([]byte, sharedReadBuf)}
 	srv.acc = acceptor{ev: ev, l: l, serve: srv.serve, logf: srv.logf, name: "resp"}
 	srv.acc.next()
 	return srv
@@ -56,7 +57,7 @@ func (srv *RESPServer) logf(format string, args ...any) {
 
 func (srv *RESPServer) serve(s *tsocket.Stream) {
 	c := &respConn{srv: srv, s: s}
-	c.r = reader{max: MaxRESPBuffer}
+	c.r = reader{max: MaxRESPBuffer, shared: srv.buf}
 	c.w = writer{ev: srv.ev, s: s, drained: c.drained}
 	srv.conns[c] = struct{}{}
 	c.readNext()
@@ -89,13 +90,14 @@ func (c *respConn) readNext() {
 	subreq.SetCallback(c.readDone)
 }
 
-func (c *respConn) readDone(subreq *tevent.Req[int]) {
+func (c *respConn) readDone(subreq *tevent.Req[[]byte]) {
 	c.reading = false
-	n, err := tsocket.ReadSomeRecv(subreq)
+	p, err := tsocket.ReadSomeFuncRecv(subreq)
 	if c.done {
 		return
 	}
-	c.r.filled(n)
+	c.r.filled(p)
+	defer c.r.keep() // a partial command leaves the shared buffer
 	if err != nil {
 		if errors.Is(err, ErrProtocol) || errors.Is(err, errBufferFull) {
 			// Answer as Redis does, then close once the reply is out.
