@@ -184,5 +184,5 @@ func rerun(r []string) string {
 	if len(r) == 0 {
 		return ""
 	}
-	return "; run again later, because other processes loaded the machine: " + strings.Join(r, "; ")
+	return "; run again later and merged in (BENCH_MERGE: after a change to what they measure, or because other load spoiled them): " + strings.Join(r, "; ")
 }
