@@ -15,6 +15,7 @@ type gnetServer struct {
 	proto string
 	ready chan struct{}
 	done  chan error
+	eng   gnet.Engine // set by OnBoot, before ready closes
 }
 
 func init() { register("gnet", startGnet) }
@@ -39,7 +40,8 @@ func startGnet(cfg Config) (Server, error) {
 	}
 }
 
-func (s *gnetServer) OnBoot(gnet.Engine) gnet.Action {
+func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
 	close(s.ready)
 	return gnet.None
 }
@@ -64,7 +66,7 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 }
 
 func (s *gnetServer) Close() error {
-	err := gnet.Stop(context.Background(), s.proto)
+	err := s.eng.Stop(context.Background())
 	if e := <-s.done; err == nil {
 		err = e
 	}
