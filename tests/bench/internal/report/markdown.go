@@ -134,10 +134,7 @@ func loadTable(b *strings.Builder, w *Workload) {
 		cu, _ := s.Stat("cutil")
 		rr, okr := w.Ratio(s.Server, "rate")
 		cr, okc := w.Ratio(s.Server, "cpu")
-		best := "–"
-		if r, peer, ok := w.RatioToBestPeer(s.Server, "cpu", true); ok && peer != s.Server {
-			best = fmt.Sprintf("%.2f× (%s)", r, peer)
-		}
+		best := bestPeerCell(w, s.Server, "cpu")
 		var flags []string
 		if su.Med < 0.9 {
 			flags = append(flags, "server not saturated")
@@ -149,6 +146,15 @@ func loadTable(b *strings.Builder, w *Workload) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
 			pct(su.Med), pct(cu.Med), ratio(rr, okr), ratio(cr, okc), best, flag)
 	}
+}
+
+// bestPeerCell is the "vs best peer" cell: server's ratio of a
+// lower-is-better metric to the best other server, or a dash.
+func bestPeerCell(w *Workload, server, metric string) string {
+	if r, peer, ok := w.RatioToBestPeer(server, metric, true); ok && peer != server {
+		return fmt.Sprintf("%.2f× (%s)", r, peer)
+	}
+	return "–"
 }
 
 func idleTable(b *strings.Builder, w *Workload) {
@@ -163,10 +169,7 @@ func idleTable(b *strings.Builder, w *Workload) {
 		}
 		hr, okh := w.Ratio(s.Server, "heapstack")
 		rr, okr := w.Ratio(s.Server, "rss")
-		best := "–"
-		if r, peer, ok := w.RatioToBestPeer(s.Server, "heapstack", true); ok && peer != s.Server {
-			best = fmt.Sprintf("%.2f× (%s)", r, peer)
-		}
+		best := bestPeerCell(w, s.Server, "heapstack")
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(hs, Bytes), cell(rss, Bytes),
 			ratio(hr, okh), ratio(rr, okr), best)
 	}
