@@ -81,8 +81,8 @@ func (s *postStorm) run(id int64, depth int) {
 // called from another goroutine, from three goroutines at once, or from
 // inside a posted function: every Post either returns nil and its function
 // runs exactly once, or returns ErrClosed; no two posted functions run at
-// once; nothing runs after Close has returned (each closer notes the run
-// count when its Close returns, and it never moves again); the loop returns
+// once; nothing runs after Done is closed (each closer notes the run
+// count once Done is closed, and it never moves again); the loop returns
 // nil; no goroutine is left.
 func TestStressPostStormDuringClose(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
@@ -98,11 +98,19 @@ func TestStressPostStormDuringClose(t *testing.T) {
 				// atClose[i] is the run count when closer i's Close returned.
 				var atClose []*atomic.Int64
 				closeErrs := make(chan error, 3)
+				// A Close from another goroutine does not wait for the
+				// teardown: each closer notes the count once Done is
+				// closed. The one inside a posted function cannot wait
+				// (the teardown waits for it): the test notes it after
+				// the loop returned.
 				closeFrom := func() {
 					err := ev.Close()
-					n := &atomic.Int64{}
-					n.Store(s.ran.Load())
-					atClose = append(atClose, n)
+					if how != "inside" {
+						<-ev.Done()
+						n := &atomic.Int64{}
+						n.Store(s.ran.Load())
+						atClose = append(atClose, n)
+					}
 					closeErrs <- err
 				}
 				var closers sync.WaitGroup
@@ -143,6 +151,7 @@ func TestStressPostStormDuringClose(t *testing.T) {
 						go func() {
 							defer closers.Done()
 							err := ev.Close()
+							<-ev.Done()
 							n := &atomic.Int64{}
 							n.Store(s.ran.Load())
 							mu.Lock()
@@ -157,6 +166,12 @@ func TestStressPostStormDuringClose(t *testing.T) {
 				if err := <-loopDone; err != nil {
 					t.Errorf("LoopWait: %v", err)
 				}
+				if how == "inside" {
+					<-ev.Done()
+					n := &atomic.Int64{}
+					n.Store(s.ran.Load())
+					atClose = append(atClose, n)
+				}
 				for range len(atClose) {
 					if err := <-closeErrs; err != nil {
 						t.Errorf("Close: %v", err)
@@ -168,7 +183,7 @@ func TestStressPostStormDuringClose(t *testing.T) {
 				final := s.ran.Load()
 				for i, n := range atClose {
 					if n.Load() != final {
-						t.Errorf("closer %d: %d posted functions ran after its Close returned", i, final-n.Load())
+						t.Errorf("closer %d: %d posted functions ran after Done was closed", i, final-n.Load())
 					}
 				}
 				if n := s.overlap.Load(); n > 0 {

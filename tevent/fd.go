@@ -2,6 +2,7 @@ package tevent
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"syscall"
 
@@ -17,14 +18,15 @@ type FDHandler func(fde *FD, flags Flags)
 // level-triggered: a handler that consumes only part of the input is called
 // again on the next iteration. Its methods are called on the loop goroutine.
 type FD struct {
-	c          *Context
-	fd         int
-	gen        uint32
-	flags      Flags
-	h          FDHandler
-	registered bool // known to the backend (flags != 0)
-	removed    bool
-	autoClose  bool
+	c         *Context
+	fd        int
+	gen       uint32
+	flags     Flags
+	h         FDHandler
+	kflags    Flags // what the backend watches; 0: not registered
+	dirty     bool  // flags changed in a loop call, not yet applied
+	removed   bool
+	autoClose bool
 }
 
 // interest maps event flags to backend interest. FDError adds interest in
@@ -68,12 +70,15 @@ func deliver(ready uint32, asked Flags) Flags {
 // goroutine whenever fd is ready for any of flags. flags may be 0: the event
 // then exists but is never called, even with a hang-up pending, until
 // SetFlags asks for something. An fd has at most one event on a context
-// (ErrFDBusy). The caller keeps ownership of fd unless SetAutoClose(true).
+// (ErrFDBusy). A negative fd number, or one that is not open, is refused
+// with an error wrapping EBADF, on every backend. The caller keeps
+// ownership of fd unless SetAutoClose(true).
 func (c *Context) AddFD(fd int, flags Flags, h FDHandler) (*FD, error) {
-	if c.closed.Load() {
+	if !c.hold() {
 		return nil, ErrClosed
 	}
-	if fd < 0 {
+	defer c.release()
+	if fd < 0 || fd > math.MaxInt32 {
 		return nil, fmt.Errorf("tevent: AddFD(%d): %w", fd, syscall.EBADF)
 	}
 	if flags&^allFlags != 0 {
@@ -85,6 +90,11 @@ func (c *Context) AddFD(fd int, flags Flags, h FDHandler) (*FD, error) {
 	if int32(fd) == c.wakeFd || (fd < len(c.fds) && c.fds[fd] != nil) {
 		return nil, fmt.Errorf("AddFD(%d): %w", fd, ErrFDBusy) // ErrFDBusy says "tevent: " already
 	}
+	// Checked here, not left to the backend: poll(2) takes any number and
+	// reports POLLNVAL for ever, and the table below is indexed by it.
+	if err := checkFd(fd); err != nil {
+		return nil, fmt.Errorf("tevent: AddFD(%d): %w", fd, os.NewSyscallError("fcntl", err))
+	}
 	c.gen++
 	if c.gen == 0 { // tag 0 belongs to the wake-up descriptor
 		c.gen = 1
@@ -94,7 +104,7 @@ func (c *Context) AddFD(fd int, flags Flags, h FDHandler) (*FD, error) {
 		if err := c.poller.Add(fd, fde.gen, interest(flags)); err != nil {
 			return nil, fmt.Errorf("tevent: AddFD(%d): %w", fd, err)
 		}
-		fde.registered = true
+		fde.kflags = flags
 	}
 	if fd >= len(c.fds) {
 		n := max(2*len(c.fds), fd+1, 64)
@@ -118,39 +128,118 @@ func (fde *FD) SetAutoClose(v bool) { fde.autoClose = v }
 
 // SetFlags changes what the event asks for (tevent_fd_set_flags). Flags 0
 // keeps the event but takes the fd out of the wait, so it is never called.
-// On a removed event it does nothing.
+// On a removed event, or after Close, it does nothing.
+//
+// Inside a loop call (in any handler) the change is recorded and reaches
+// the backend right before the loop next waits, a nested loop's wait
+// included; a handler that ends one request and starts the next on the same
+// fd therefore costs no system call. If the backend then refuses it, the
+// handler is called with every flag it asks for, so that its next read or
+// write reports the errno. Between loop calls the change is made at once
+// and its error returned.
 func (fde *FD) SetFlags(flags Flags) error {
-	if fde.removed || flags == fde.flags {
-		return nil
-	}
 	if flags&^allFlags != 0 {
 		return fmt.Errorf("tevent: SetFlags(%d): unknown flags %v: %w", fde.fd, flags, syscall.EINVAL)
 	}
-	p := fde.c.poller
+	c := fde.c
+	if fde.removed || flags == fde.flags || !c.hold() {
+		return nil
+	}
+	defer c.release()
+	fde.flags = flags
+	if c.loops > 0 {
+		if !fde.dirty {
+			fde.dirty = true
+			c.dirty = append(c.dirty, fde)
+		}
+		return nil
+	}
+	return fde.apply()
+}
+
+// apply makes the backend watch what the event asks for.
+func (fde *FD) apply() error {
+	fde.dirty = false
+	flags, p := fde.flags, fde.c.poller
+	if flags == fde.kflags {
+		return nil
+	}
 	var err error
 	switch {
 	case flags == 0:
-		err = p.Del(fde.fd)
-		fde.registered = false
-	case !fde.registered:
-		err = p.Add(fde.fd, fde.gen, interest(flags))
-		fde.registered = err == nil
+		// Out of the set even if Del fails (the fd was closed behind
+		// our back): there is nothing to ask the backend for.
+		_ = p.Del(fde.fd)
+		fde.kflags = 0
+	case fde.kflags == 0:
+		if err = p.Add(fde.fd, fde.gen, interest(flags)); err == nil {
+			fde.kflags = flags
+		}
 	default:
-		err = p.Mod(fde.fd, fde.gen, interest(flags))
+		if err = p.Mod(fde.fd, fde.gen, interest(flags)); err == nil {
+			fde.kflags = flags
+		}
 	}
-	if err != nil && flags != 0 {
+	if err != nil {
 		return fmt.Errorf("tevent: SetFlags(%d, %v): %w", fde.fd, flags, err)
 	}
-	fde.flags = flags
 	return nil
+}
+
+// applyDirty applies the interest changes recorded since the last wait and
+// returns the events whose change the backend refused.
+func (c *Context) applyDirty() []*FD {
+	if len(c.dirty) == 0 {
+		return nil
+	}
+	var failed []*FD
+	for i, fde := range c.dirty {
+		c.dirty[i] = nil
+		if !fde.dirty || fde.removed {
+			continue
+		}
+		if fde.apply() != nil {
+			failed = append(failed, fde)
+		}
+	}
+	c.dirty = c.dirty[:0]
+	return failed
+}
+
+// dispatchFailed calls the handlers of events whose interest change failed,
+// with everything they ask for, and tries the change again before the next
+// wait: the handler's I/O call reports the error, and it can stop asking.
+func (c *Context) dispatchFailed(failed []*FD) bool {
+	ran := false
+	for _, fde := range failed {
+		if c.closed.Load() {
+			break
+		}
+		if fde.removed || fde.flags == 0 {
+			continue
+		}
+		if !fde.dirty {
+			fde.dirty = true
+			c.dirty = append(c.dirty, fde)
+		}
+		ran = true
+		fde.h(fde, fde.flags)
+	}
+	return ran
 }
 
 // Remove removes the event; safe inside any handler, its own included. An
 // event removed while others from the same wait are still being dispatched
-// is never called. With auto-close the fd is closed too. Removing twice does
-// nothing.
+// is never called. With auto-close the fd is closed too. Removing twice,
+// or after Close (which removed it), does nothing.
 func (fde *FD) Remove() {
-	_ = fde.remove() // a failed close has no one to report to; the fd is gone either way
+	if !fde.c.hold() {
+		return
+	}
+	defer fde.c.release()
+	// A failed close has no one to report to, and the fd is gone either
+	// way (close is never retried: the number may already be reused).
+	_ = fde.remove()
 }
 
 func (fde *FD) remove() error {
@@ -159,11 +248,11 @@ func (fde *FD) remove() error {
 	}
 	fde.removed = true
 	c := fde.c
-	if fde.registered {
+	if fde.kflags != 0 {
 		// The fd may already be closed by its owner (EBADF) or the kernel
 		// may have dropped it (ENOENT); either way it is out of the set.
 		_ = c.poller.Del(fde.fd)
-		fde.registered = false
+		fde.kflags = 0
 	}
 	if fde.fd < len(c.fds) && c.fds[fde.fd] == fde {
 		c.fds[fde.fd] = nil
@@ -175,4 +264,10 @@ func (fde *FD) remove() error {
 		}
 	}
 	return nil
+}
+
+// checkFd reports EBADF for a descriptor number that is not open.
+func checkFd(fd int) error {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err
 }

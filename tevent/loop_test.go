@@ -173,13 +173,14 @@ func TestPostStormDuringClose(t *testing.T) {
 		if err := ev.Close(); err != nil {
 			t.Fatal(err)
 		}
+		<-ev.Done() // Close from another goroutine does not wait
 		atClose := ran.Load()
 		wg.Wait()
 		if err := <-loopDone; err != nil {
 			t.Fatalf("LoopWait = %v", err)
 		}
 		if got := ran.Load(); got != atClose {
-			t.Fatalf("%d posted functions ran after Close returned", got-atClose)
+			t.Fatalf("%d posted functions ran after Done was closed", got-atClose)
 		}
 		if a := accepted.Load(); ran.Load() != a {
 			t.Fatalf("accepted %d posts, ran %d: an accepted post was lost", a, ran.Load())

@@ -6,7 +6,7 @@ import (
 )
 
 // State is where a request is in its life (tevent_req_state).
-type State int
+type State uint8
 
 const (
 	// StateInProgress: the request is still running.
@@ -88,25 +88,35 @@ type Request interface {
 // lives in a reqExtra allocated on first use.
 type Req[T any] struct {
 	ev        *Context
-	state     State
 	val       T
 	err       error
 	cb        func(*Req[T])
 	cleanupFn func(State)
-	cleaned   State       // last state the cleanup function ran for
 	hook      ReleaseHook // the first release hook (tqueue sets one)
 	x         *reqExtra
-	deferCB   bool
-	notified  bool
-	abandoned bool
+	tidx      int32 // index in the context's in-flight list, or -1
+	state     State
+	cleaned   State // last state the cleanup function ran for
+	flags     reqFlags
 }
+
+// reqFlags are a request's booleans, in one byte to keep Req small.
+type reqFlags uint8
+
+const (
+	reqDeferCB   reqFlags = 1 << iota // the callback runs from an immediate
+	reqNotified                       // the callback has run
+	reqAbandoned                      // Abandon was called
+	reqEnded                          // ended by its context's teardown
+)
 
 // reqExtra holds the parts of a request that few requests use.
 type reqExtra struct {
-	endTimer *Timer
-	cancelFn func() bool
-	subreqs  []Request
-	hooks    []ReleaseHook // release hooks after the first
+	endTimer   *Timer
+	cancelFn   func() bool
+	cancelling bool // cancelFn is running: a Cancel from inside it is refused
+	subreqs    []Request
+	hooks      []ReleaseHook // release hooks after the first
 }
 
 func (r *Req[T]) extra() *reqExtra {
@@ -125,7 +135,23 @@ func (r *Req[T]) cancelEndTimer() {
 
 // NewReq creates a request in progress on ev (tevent_req_create).
 func NewReq[T any](ev *Context) *Req[T] {
-	return &Req[T]{ev: ev}
+	return &Req[T]{ev: ev, tidx: -1}
+}
+
+func (r *Req[T]) setTrackIdx(i int32) { r.tidx = i }
+func (r *Req[T]) trackIdx() int32     { return r.tidx }
+
+// endByClose ends a request still in flight when its context is torn down:
+// it fails with ErrClosed without calling back, and its cleanup function
+// runs so that what it owns is released.
+func (r *Req[T]) endByClose() {
+	if r.state != StateInProgress || r.flags&reqAbandoned != 0 {
+		return
+	}
+	r.err = ErrClosed
+	r.state = StateError
+	r.flags |= reqNotified | reqEnded // never called back; Done and Error do nothing
+	r.cleanup(StateError)
 }
 
 // Context returns the context the request runs on.
@@ -147,9 +173,9 @@ func (r *Req[T]) IsInProgress() bool { return r.state == StateInProgress }
 // Done finishes the request successfully with v (tevent_req_done) and runs
 // the callback at once, inside this call, unless DeferCallback or Post was
 // used. Finishing a request twice is a programming error and panics; on an
-// abandoned request Done does nothing.
+// abandoned request, or one its context's teardown ended, Done does nothing.
 func (r *Req[T]) Done(v T) {
-	if r.abandoned {
+	if r.flags&(reqAbandoned|reqEnded) != 0 {
 		return
 	}
 	r.mustBeInProgress("Done")
@@ -165,12 +191,13 @@ func (r *Req[T]) Done(v T) {
 //	}
 //
 // reads as Samba's idiom. The callback runs as for Done. On an abandoned
-// request Error only reports err != nil.
+// request, or one its context's teardown ended, Error only reports err !=
+// nil.
 func (r *Req[T]) Error(err error) bool {
 	if err == nil {
 		return false
 	}
-	if r.abandoned {
+	if r.flags&(reqAbandoned|reqEnded) != 0 {
 		return true
 	}
 	r.mustBeInProgress("Error")
@@ -187,7 +214,7 @@ func (r *Req[T]) mustBeInProgress(op string) {
 
 // DeferCallback makes the callback run from an immediate on a later
 // iteration instead of inside Done or Error (tevent_req_defer_callback).
-func (r *Req[T]) DeferCallback() { r.deferCB = true }
+func (r *Req[T]) DeferCallback() { r.flags |= reqDeferCB }
 
 // Post is for a Send function that finished its request before returning
 // (tevent_req_post): the callback then runs on a later iteration, after the
@@ -195,7 +222,7 @@ func (r *Req[T]) DeferCallback() { r.deferCB = true }
 // request still in progress it defers the callback.
 func (r *Req[T]) Post() *Req[T] {
 	if r.state == StateInProgress {
-		r.deferCB = true
+		r.flags |= reqDeferCB
 		return r
 	}
 	r.ev.scheduleNotify(r)
@@ -207,10 +234,13 @@ func (r *Req[T]) notify() { r.callCallback() }
 
 func (r *Req[T]) finish(st State) {
 	r.state = st
+	if r.tidx >= 0 {
+		r.ev.untrack(r)
+	}
 	r.cancelEndTimer()
 	r.cleanup(st)
 	r.releaseSubreqs()
-	if r.deferCB {
+	if r.flags&reqDeferCB != 0 {
 		r.ev.scheduleNotify(r)
 		return
 	}
@@ -218,10 +248,10 @@ func (r *Req[T]) finish(st State) {
 }
 
 func (r *Req[T]) callCallback() {
-	if r.abandoned || r.notified || r.cb == nil || r.state == StateInProgress {
+	if r.flags&(reqAbandoned|reqNotified) != 0 || r.cb == nil || r.state == StateInProgress {
 		return
 	}
-	r.notified = true
+	r.flags |= reqNotified
 	r.cb(r)
 }
 
@@ -237,7 +267,7 @@ func (r *Req[T]) cleanup(st State) {
 // if it is still in progress at t (tevent_req_set_endtime). Setting it again
 // moves the deadline. It reports false if the request has finished.
 func (r *Req[T]) SetEndTime(t time.Time) bool {
-	if r.state != StateInProgress || r.abandoned {
+	if r.state != StateInProgress || r.flags&reqAbandoned != 0 {
 		return false
 	}
 	x := r.extra()
@@ -250,7 +280,7 @@ func (r *Req[T]) SetEndTime(t time.Time) bool {
 }
 
 func (r *Req[T]) timedOut(*Timer, time.Time) {
-	if r.state != StateInProgress || r.abandoned {
+	if r.state != StateInProgress || r.flags&reqAbandoned != 0 {
 		return
 	}
 	r.err = ErrTimedOut
@@ -272,10 +302,13 @@ func (r *Req[T]) SetCancelFn(fn func() bool) {
 // goes on. A cancelled request fails with ErrCancelled. From another
 // goroutine, call it through Context.Post.
 func (r *Req[T]) Cancel() bool {
-	if r.state != StateInProgress || r.abandoned || r.x == nil || r.x.cancelFn == nil {
+	if r.state != StateInProgress || r.flags&reqAbandoned != 0 || r.x == nil || r.x.cancelFn == nil || r.x.cancelling {
 		return false
 	}
-	if !r.x.cancelFn() {
+	r.x.cancelling = true
+	ok := r.x.cancelFn()
+	r.x.cancelling = false
+	if !ok {
 		return false
 	}
 	if r.state == StateInProgress {
@@ -292,7 +325,12 @@ func (r *Req[T]) Cancel() bool {
 // abandoned. A result that owns resources (a socket) must not be released
 // at StateDone, since the caller is about to receive it; release it at
 // StateReceived only if Abandoned reports true.
-func (r *Req[T]) SetCleanupFn(fn func(State)) { r.cleanupFn = fn }
+func (r *Req[T]) SetCleanupFn(fn func(State)) {
+	r.cleanupFn = fn
+	if fn != nil && r.tidx < 0 && r.state == StateInProgress && r.flags&reqAbandoned == 0 {
+		r.ev.track(r)
+	}
+}
 
 // AddSubreq makes sub a subrequest of r: when r finishes or is abandoned,
 // sub is abandoned unless it was already received. This is how an
@@ -302,7 +340,7 @@ func (r *Req[T]) AddSubreq(sub Request) {
 	if sub == nil {
 		return
 	}
-	if r.state != StateInProgress || r.abandoned {
+	if r.state != StateInProgress || r.flags&reqAbandoned != 0 {
 		sub.Abandon()
 		return
 	}
@@ -369,7 +407,7 @@ func (r *Req[T]) release() {
 // nothing could finish the request, ErrClosed); the request's own result
 // comes from its Recv.
 func (r *Req[T]) Poll() error {
-	for r.state == StateInProgress && !r.abandoned {
+	for r.state == StateInProgress && r.flags&reqAbandoned == 0 {
 		if err := r.ev.LoopOnce(); err != nil {
 			return err
 		}
@@ -385,6 +423,9 @@ func (r *Req[T]) Recv() (T, error) {
 	switch r.state {
 	case StateInProgress:
 		var zero T
+		if r.ev.closed.Load() {
+			return zero, ErrClosed // it will never finish now
+		}
 		return zero, ErrInProgress
 	case StateReceived:
 		return r.val, r.err
@@ -401,11 +442,14 @@ func (r *Req[T]) Recv() (T, error) {
 // hooks are told, and its callback never runs. Done and Error on it do
 // nothing afterwards. Abandoning twice, or after Recv, does nothing.
 func (r *Req[T]) Abandon() {
-	if r.abandoned || r.state == StateReceived {
+	if r.flags&reqAbandoned != 0 || r.state == StateReceived {
 		return
 	}
-	r.abandoned = true
+	r.flags |= reqAbandoned
 	r.cb = nil
+	if r.tidx >= 0 {
+		r.ev.untrack(r)
+	}
 	r.cancelEndTimer()
 	r.releaseSubreqs()
 	if r.state == StateInProgress {
@@ -417,4 +461,4 @@ func (r *Req[T]) Abandon() {
 }
 
 // Abandoned reports whether Abandon was called.
-func (r *Req[T]) Abandoned() bool { return r.abandoned }
+func (r *Req[T]) Abandoned() bool { return r.flags&reqAbandoned != 0 }

@@ -31,9 +31,10 @@ type Signal struct {
 // goroutine that forwards the runtime's notification to the loop; Remove
 // and Close end it.
 func (c *Context) AddSignal(sig os.Signal, h SignalHandler) (*Signal, error) {
-	if c.closed.Load() {
+	if !c.hold() {
 		return nil, ErrClosed
 	}
+	defer c.release()
 	if sig == nil || h == nil {
 		return nil, errors.New("tevent: AddSignal needs a signal and a handler")
 	}
@@ -66,8 +67,25 @@ func (s *Signal) forward() {
 }
 
 // Remove stops delivery of the signal to this handler; safe inside any
-// handler, its own included. Removing twice does nothing.
+// handler, its own included. Removing twice, or after Close (which removed
+// it), does nothing.
 func (s *Signal) Remove() {
+	c := s.c
+	if s.removed || !c.hold() {
+		return
+	}
+	defer c.release()
+	s.stopForward()
+	for i, x := range c.signals {
+		if x == s {
+			c.signals = slices.Delete(c.signals, i, i+1)
+			break
+		}
+	}
+}
+
+// stopForward ends delivery and the forwarding goroutine.
+func (s *Signal) stopForward() {
 	if s.removed {
 		return
 	}
@@ -75,13 +93,6 @@ func (s *Signal) Remove() {
 	signal.Stop(s.ch)
 	close(s.stop)
 	<-s.done
-	c := s.c
-	for i, x := range c.signals {
-		if x == s {
-			c.signals = slices.Delete(c.signals, i, i+1)
-			break
-		}
-	}
 }
 
 func (c *Context) runSignals() bool {

@@ -27,8 +27,9 @@ func (c *Context) timeAt(key int64) time.Time { return c.epoch.Add(time.Duration
 // never armed.
 func (c *Context) AddTimer(at time.Time, h TimerHandler) *Timer {
 	t := &Timer{c: c, idx: -1, h: h}
-	if !c.closed.Load() {
+	if c.hold() {
 		t.arm(at)
+		c.release()
 	}
 	return t
 }
@@ -36,16 +37,18 @@ func (c *Context) AddTimer(at time.Time, h TimerHandler) *Timer {
 // When returns the deadline the timer was last armed for.
 func (t *Timer) When() time.Time { return t.c.timeAt(t.key) }
 
-// Pending reports whether the timer is armed.
-func (t *Timer) Pending() bool { return t.idx >= 0 }
+// Pending reports whether the timer is armed; after Close it is not.
+func (t *Timer) Pending() bool { return !t.c.closed.Load() && t.idx >= 0 }
 
 // Cancel disarms the timer; its handler will not run. It reports whether
 // the timer was armed. Safe inside any handler.
 func (t *Timer) Cancel() bool {
-	if t.idx < 0 {
-		return false
+	c := t.c
+	if t.idx < 0 || !c.hold() {
+		return false // after Close no timer is armed (the heap is gone)
 	}
-	t.c.timers.remove(t.idx)
+	c.timers.remove(t.idx)
+	c.release()
 	return true
 }
 
@@ -53,10 +56,16 @@ func (t *Timer) Cancel() bool {
 // and reports whether it was armed. A reset timer counts as newly armed for
 // ordering among equal deadlines. Re-arming costs no allocation.
 func (t *Timer) Reset(at time.Time) bool {
-	was := t.Cancel()
-	if !t.c.closed.Load() {
-		t.arm(at)
+	c := t.c
+	if !c.hold() {
+		return false
 	}
+	defer c.release()
+	was := t.idx >= 0
+	if was {
+		c.timers.remove(t.idx)
+	}
+	t.arm(at)
 	return was
 }
 

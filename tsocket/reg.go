@@ -44,12 +44,12 @@ func (r *fdReg) waiting(f tevent.Flags) bool {
 	return r.fde != nil && r.fde.Flags()&f != 0
 }
 
-// set asks for flags f.
+// set asks for flags f. Inside a loop call tevent defers the change to
+// the backend until the loop next waits (a loop nested in a callback
+// included), so a callback that finishes one read and starts the next
+// costs no epoll_ctl.
 func (r *fdReg) set(f tevent.Flags) error {
 	r.want = f
-	if r.inHandler {
-		return nil
-	}
 	return r.apply()
 }
 
