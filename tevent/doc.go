@@ -6,9 +6,11 @@
 // # The loop
 //
 // A [Context] belongs to the goroutine that runs its loop ([Context.LoopOnce],
-// [Context.LoopWait], [Context.LoopUntil] or [Context.Run]). Only
-// [Context.Post], [Context.Close] and ScheduleEventAndDispatch may be called
-// from other goroutines. One iteration runs, in order: pending signals, the
+// [Context.LoopWait], [Context.LoopUntil], [Context.Run] or [Req.Poll]) for
+// as long as that call runs; between loop calls it may move to another
+// goroutine. Only [Context.Post], [Context.Close], [Context.Done] and
+// ScheduleEventAndDispatch may be called from other goroutines. One
+// iteration runs, in order: pending signals, the
 // immediates queued before it started, the timers that are due, and then
 // every fd that one wait reported ready, each once. Handlers never run
 // concurrently and may add or remove any event, their own included; an
@@ -17,6 +19,18 @@
 //
 // The backend is epoll on Linux, or poll(2) when asked for with
 // [WithBackend]("poll"). fd events are level-triggered, as in tevent.
+//
+// # Closing
+//
+// [Context.Close] from the owner between loop calls tears the context down
+// at once. Inside a handler, or from another goroutine while a loop call
+// runs, it marks the context closed and wakes the loop, which stops
+// dispatching and tears down before its call returns; [Context.Done] is
+// closed when that has finished. No code looks at goroutine ids: the loop
+// calls, and the calls made between them, hold a reference that keeps the
+// teardown away (see Close). Requests still in flight end with
+// [ErrClosed] without calling back, and their cleanup functions release
+// what they own.
 //
 // # Requests
 //
