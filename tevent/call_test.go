@@ -35,6 +35,16 @@ func loopOnGoroutine(t *testing.T, target *tevent.Context) (stop func()) {
 	return stop
 }
 
+// twoLoops makes ev, made with evOpts and driven by the test's goroutine,
+// and target, whose loop runs on a goroutine of its own until the test
+// ends.
+func twoLoops(t *testing.T, newCtx func(...tevent.Option) *tevent.Context, evOpts ...tevent.Option) (ev, target *tevent.Context) {
+	t.Helper()
+	ev, target = newCtx(evOpts...), newCtx()
+	loopOnGoroutine(t, target)
+	return ev, target
+}
+
 // gate holds a function on target's loop until the test opens it; it is
 // opened at cleanup too, so a failing test does not leave target's loop
 // stuck. Make it after loopOnGoroutine, so that it opens before the loop
@@ -73,10 +83,19 @@ func pollCall[T any](t *testing.T, req *tevent.Req[T]) (T, error) {
 	return tevent.CallRecv(req)
 }
 
+// flushCalls makes one more call from ev to target and waits for it: calls
+// come back in order, so every earlier result has reached ev by then.
+func flushCalls(t *testing.T, ev, target *tevent.Context) {
+	t.Helper()
+	marker := tevent.CallSend(ev, target, func() (int, error) { return 2, nil })
+	if v, err := pollCall(t, marker); v != 2 || err != nil {
+		t.Fatalf("marker CallRecv = %v, %v; want 2, nil", v, err)
+	}
+}
+
 func TestCallSendRunsOnTargetInOrder(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		calls := 0 // target's: only fn, on target's loop, touches it
 		const n = 50
 		var got []int
@@ -116,8 +135,7 @@ func TestCallSendRunsOnTargetInOrder(t *testing.T) {
 
 func TestCallSendError(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		req := tevent.CallSend(ev, target, func() (string, error) {
 			return "partial", syscall.ENOENT
 		})
@@ -259,8 +277,7 @@ func TestCallSendEvClosedBeforeResult(t *testing.T) {
 
 func TestCallSendAbandonWhileFnRuns(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		g := newGate(t)
 		req, started := slowCall(ev, target, g, 1)
 		req.SetCallback(func(*tevent.Req[int]) { t.Error("callback of an abandoned call ran") })
@@ -271,12 +288,7 @@ func TestCallSendAbandonWhileFnRuns(t *testing.T) {
 			t.Fatalf("LoopOnce after Abandon = %v, want ErrNoEvents", err)
 		}
 		g.open()
-		// Calls come back in order: once this one is back, the abandoned
-		// result has arrived and been dropped.
-		marker := tevent.CallSend(ev, target, func() (int, error) { return 2, nil })
-		if v, err := pollCall(t, marker); v != 2 || err != nil {
-			t.Fatalf("marker CallRecv = %v, %v", v, err)
-		}
+		flushCalls(t, ev, target) // the abandoned result arrives and is dropped
 		if !req.Abandoned() || req.State() != tevent.StateReceived {
 			t.Fatalf("abandoned call: Abandoned %v, State %v", req.Abandoned(), req.State())
 		}
@@ -285,9 +297,7 @@ func TestCallSendAbandonWhileFnRuns(t *testing.T) {
 
 func TestCallSendEndTime(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev := newCtx(tevent.WithClock(tevent.NewFakeClock(epoch)))
-		target := newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx, tevent.WithClock(tevent.NewFakeClock(epoch)))
 		g := newGate(t)
 		req, _ := slowCall(ev, target, g, 1)
 		calls := 0
@@ -299,10 +309,7 @@ func TestCallSendEndTime(t *testing.T) {
 			t.Fatalf("CallRecv = %v, want ErrTimedOut", err)
 		}
 		g.open()
-		marker := tevent.CallSend(ev, target, func() (int, error) { return 2, nil })
-		if v, err := pollCall(t, marker); v != 2 || err != nil {
-			t.Fatalf("marker CallRecv = %v, %v", v, err)
-		}
+		flushCalls(t, ev, target) // the late result arrives and is dropped
 		if calls != 1 || req.State() != tevent.StateReceived {
 			t.Fatalf("timed-out call: callback ran %d times, State %v; want 1, received", calls, req.State())
 		}
@@ -311,8 +318,7 @@ func TestCallSendEndTime(t *testing.T) {
 
 func TestCallSendCancelNotSupported(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		g := newGate(t)
 		req, started := slowCall(ev, target, g, 5)
 		<-started
@@ -330,8 +336,7 @@ func TestCallSendCancelNotSupported(t *testing.T) {
 // that loop: both directions at once, under -race.
 func TestCallBothWays(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		const n = 200
 		evSum, evBack := 0, 0         // ev's
 		targetSum, targetBack := 0, 0 // target's
@@ -342,22 +347,10 @@ func TestCallBothWays(t *testing.T) {
 					evSum += i
 					return i, nil
 				})
-				back.SetCallback(func(back *tevent.Req[int]) {
-					v, err := tevent.CallRecv(back)
-					if err != nil {
-						t.Errorf("CallRecv on target: %v", err)
-					}
-					targetBack += v
-				})
+				back.SetCallback(addResult(t, "target", &targetBack))
 				return i, nil
 			})
-			req.SetCallback(func(req *tevent.Req[int]) {
-				v, err := tevent.CallRecv(req)
-				if err != nil {
-					t.Errorf("CallRecv on ev: %v", err)
-				}
-				evBack += v
-			})
+			req.SetCallback(addResult(t, "ev", &evBack))
 		}
 		want := n * (n - 1) / 2
 		if err := ev.LoopUntil(func() bool { return evBack == want }); err != nil {
@@ -378,13 +371,24 @@ func TestCallBothWays(t *testing.T) {
 	})
 }
 
+// addResult returns a callback that adds a call's result to *sum, on the
+// loop named where.
+func addResult(t *testing.T, where string, sum *int) func(*tevent.Req[int]) {
+	return func(req *tevent.Req[int]) {
+		v, err := tevent.CallRecv(req)
+		if err != nil {
+			t.Errorf("CallRecv on %s: %v", where, err)
+		}
+		*sum += v
+	}
+}
+
 // A round trip costs the request, the call's state and one function value
 // posted both ways, on top of what the two Posts themselves cost (nothing,
 // except under -race, where the wake-up descriptor's buffers escape).
 func TestCallSendAllocs(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev, target := newCtx(), newCtx()
-		loopOnGoroutine(t, target)
+		ev, target := twoLoops(t, newCtx)
 		keepAlive(t, ev) // for the bare Posts, which do not hold ev's loop
 
 		// The bare crossing: the same two Posts, with functions made once.
