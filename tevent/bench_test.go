@@ -1,6 +1,7 @@
 package tevent_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -198,4 +199,68 @@ func BenchmarkFDRoundTrip(b *testing.B) {
 			b.Fatal("no fd event dispatched")
 		}
 	})
+}
+
+// One CallSend round trip per op between two loops, each on its own
+// goroutine: fn runs on target's loop and its result comes back to ev,
+// whose loop Poll drives. Three allocations: the request, the call's state
+// and the function posted both ways. BenchmarkChanRoundTrip is the peer;
+// each op here is two wake-ups of a loop blocked in epoll_wait or poll(2)
+// through its eventfd or pipe, where the channel peer only parks and
+// readies goroutines inside the runtime.
+func BenchmarkCallRoundTrip(b *testing.B) {
+	benchBackends(b, func(b *testing.B, ev *tevent.Context) {
+		target, err := tevent.NewContext(tevent.WithBackend(ev.Backend()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Something registered keeps target's loop waiting for posts.
+		a, _ := testutil.Socketpair(b)
+		if _, err := target.AddFD(a, tevent.FDRead, func(*tevent.FD, tevent.Flags) {}); err != nil {
+			b.Fatal(err)
+		}
+		loopDone := make(chan error, 1)
+		go func() { loopDone <- target.LoopWait() }()
+		defer func() {
+			target.Close()
+			if err := <-loopDone; err != nil && !errors.Is(err, tevent.ErrClosed) {
+				b.Error(err)
+			}
+		}()
+		n := 0
+		fn := func() (int, error) { n++; return n, nil }
+		b.ReportAllocs()
+		for b.Loop() {
+			req := tevent.CallSend(ev, target, fn)
+			if err := req.Poll(); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tevent.CallRecv(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// One value sent to a peer goroutine and one sent back per op, over two
+// unbuffered channels: the plain-Go peer of BenchmarkCallRoundTrip.
+func BenchmarkChanRoundTrip(b *testing.B) {
+	req, resp := make(chan int), make(chan int)
+	go func() {
+		for v := range req {
+			resp <- v + 1
+		}
+		close(resp)
+	}()
+	sum := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		req <- i
+		sum += <-resp
+	}
+	close(req)
+	<-resp
+	if sum == 0 {
+		b.Fatal("no round trip")
+	}
 }

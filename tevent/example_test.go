@@ -160,3 +160,56 @@ func ExampleContext_Post() {
 	// Output:
 	// sum of squares: 14
 }
+
+// CallSend reaches state that another loop owns: here a counter map that
+// only the owner loop, on a goroutine of its own, may touch. Each call runs
+// on the owner's loop, and its result comes back as a request on ev's loop,
+// in the order the calls were sent.
+func ExampleCallSend() {
+	ev, err := tevent.NewContext()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ev.Close()
+	owner, err := tevent.NewContext()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The owner's loop waits for posted calls; a watchdog timer is the
+	// event that keeps it waiting, and bounds the wait.
+	counts := map[string]int{} // the owner's
+	owner.AddTimer(owner.Now().Add(time.Minute), func(*tevent.Timer, time.Time) {
+		log.Fatal("calls never arrived")
+	})
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- owner.LoopWait() }()
+
+	for _, key := range []string{"a", "b", "a"} {
+		req := tevent.CallSend(ev, owner, func() (int, error) {
+			counts[key]++ // on the owner's loop
+			return counts[key], nil
+		})
+		req.SetCallback(func(req *tevent.Req[int]) {
+			n, err := tevent.CallRecv(req) // on ev's loop
+			fmt.Println(key, n, err)
+		})
+	}
+	// The calls in flight are ev's events: LoopWait returns once all
+	// three have come back.
+	if err := ev.LoopWait(); err != nil {
+		log.Fatal(err)
+	}
+
+	// Close from this goroutine wakes the owner's loop, which tears down.
+	if err := owner.Close(); err != nil {
+		log.Fatal(err)
+	}
+	if err := <-loopDone; err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// a 1 <nil>
+	// b 1 <nil>
+	// a 2 <nil>
+}
