@@ -135,7 +135,7 @@ func FuzzReadUntilLoop(f *testing.F) {
 		if limit == 0 {
 			limit = tevent.DefaultMaxRecord
 		}
-		want, wantEnd := testutil.SplitRecords(data, delim, limit)
+		want, wantEnd := testutil.SplitRecords(data, delim, limit, tevent.ErrRecordTooLong)
 		// No subtests and no per-input leak check here: the fuzzing engine
 		// copes badly with either. Both backends in turn.
 		for _, backend := range tevent.Backends() {
