@@ -16,13 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/tour"
 	"github.com/gotevent/gotevent/tevent"
 )
 
 func TestTour(t *testing.T) {
 	var out bytes.Buffer
-	if err := demo.Tour(&out); err != nil {
+	if err := tour.Run(&out); err != nil {
 		t.Fatalf("tour failed: %v\n%s", err, out.String())
 	}
 	for i := 1; i <= 8; i++ {
@@ -44,7 +45,7 @@ func startRESP(t *testing.T) string {
 	runLoop(t, func(ev *tevent.Context) func() {
 		l := listen(t, ev)
 		addr = tcpAddr(l.Addr())
-		srv := demo.NewRESPServer(ev, l, demo.NewStore())
+		srv := resp.NewServer(ev, l, resp.NewStore())
 		return srv.Close
 	})
 	return addr
@@ -180,7 +181,7 @@ func TestRESPMalformed(t *testing.T) {
 		{"huge bulk length", "*1\r\n$1000000000\r\n", "-ERR Protocol error"},
 		{"not a bulk", "*1\r\n:1\r\n", "-ERR Protocol error"},
 		{"too many arguments", "*99999\r\n", "-ERR Protocol error"},
-		{"inline line too long", strings.Repeat("x", demo.MaxInlineLen+100), "-ERR Protocol error"},
+		{"inline line too long", strings.Repeat("x", resp.MaxInlineLen+100), "-ERR Protocol error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, addr)

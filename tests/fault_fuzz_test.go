@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
@@ -29,28 +29,28 @@ func heapAllocs() uint64 {
 // span-at-a-time accounting of heapAllocs.
 const respAllocSlack = 64 << 10
 
-// parseAllocs is what one ParseRESP call on data allocates: the least of
+// parseAllocs is what one resp.Parse call on data allocates: the least of
 // three measurements, since the counter is process-wide and the fuzzing
-// engine's own goroutines allocate now and then. ParseRESP is a pure
+// engine's own goroutines allocate now and then. Parse is a pure
 // function, so every call allocates the same.
 func parseAllocs(data []byte, args [][]byte) uint64 {
 	least := uint64(1 << 63)
 	for range 3 {
 		before := heapAllocs()
-		demo.ParseRESP(data, args)
+		resp.Parse(data, args)
 		least = min(least, heapAllocs()-before)
 	}
 	return least
 }
 
-// FuzzRESPParseCaps checks that demo.ParseRESP honours its documented caps
+// FuzzRESPParseCaps checks that resp.Parse honours its documented caps
 // on any input, and allocates within them: it never returns more than
 // MaxArgs arguments, a bulk argument over MaxBulkLen or an inline one over
 // MaxInlineLen; it never uses more bytes than it was given; an inline
 // command it is still waiting for never exceeds MaxInlineLen; errors wrap
 // ErrProtocol; and given an argument slice with room for MaxArgs, one call
 // allocates no more than an error message, whatever the input. (The
-// package's own FuzzParseRESP checks that chunking does not change the
+// package's own FuzzParse checks that chunking does not change the
 // result; its inputs never come near the caps.)
 func FuzzRESPParseCaps(f *testing.F) {
 	f.Add([]byte("*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n"))
@@ -62,15 +62,15 @@ func FuzzRESPParseCaps(f *testing.F) {
 	// An inline command of more than MaxArgs words: rejected, and, since
 	// 40f8ed2, without first building a slice of every word in the line.
 	f.Add([]byte(strings.Repeat("a ", 5000) + "\n"))
-	f.Add([]byte(strings.Repeat("a", demo.MaxInlineLen) + "\n"))
+	f.Add([]byte(strings.Repeat("a", resp.MaxInlineLen) + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		args := make([][]byte, 0, demo.MaxArgs)
-		got, n, err := demo.ParseRESP(data, args)
+		args := make([][]byte, 0, resp.MaxArgs)
+		got, n, err := resp.Parse(data, args)
 		if allocated := parseAllocs(data, args); allocated > respAllocSlack {
-			t.Fatalf("ParseRESP allocated %d bytes for a %d-byte input (err %v)", allocated, len(data), err)
+			t.Fatalf("Parse allocated %d bytes for a %d-byte input (err %v)", allocated, len(data), err)
 		}
 		if err != nil {
-			if !errors.Is(err, demo.ErrProtocol) {
+			if !errors.Is(err, resp.ErrProtocol) {
 				t.Fatalf("error %v does not wrap ErrProtocol", err)
 			}
 			return
@@ -78,16 +78,16 @@ func FuzzRESPParseCaps(f *testing.F) {
 		if n < 0 || n > len(data) {
 			t.Fatalf("used %d of %d bytes", n, len(data))
 		}
-		if len(got) > demo.MaxArgs {
-			t.Fatalf("%d arguments, cap %d", len(got), demo.MaxArgs)
+		if len(got) > resp.MaxArgs {
+			t.Fatalf("%d arguments, cap %d", len(got), resp.MaxArgs)
 		}
 		inline := len(data) > 0 && data[0] != '*'
 		for _, a := range got {
-			if len(a) > demo.MaxBulkLen || inline && len(a) > demo.MaxInlineLen {
+			if len(a) > resp.MaxBulkLen || inline && len(a) > resp.MaxInlineLen {
 				t.Fatalf("argument of %d bytes", len(a))
 			}
 		}
-		if n == 0 && inline && len(data) > demo.MaxInlineLen {
+		if n == 0 && inline && len(data) > resp.MaxInlineLen {
 			t.Fatalf("still waiting for an inline command after %d bytes", len(data))
 		}
 	})
@@ -100,15 +100,15 @@ func FuzzRESPParseCaps(f *testing.F) {
 // 24 bytes = 720 KB) on the way.
 func TestFaultRESPInlineWordsAllocation(t *testing.T) {
 	line := []byte(strings.Repeat("a ", 30000) + "\n")
-	args := make([][]byte, 0, demo.MaxArgs)
-	_, _, err := demo.ParseRESP(line, args)
+	args := make([][]byte, 0, resp.MaxArgs)
+	_, _, err := resp.Parse(line, args)
 	allocated := parseAllocs(line, args)
-	if !errors.Is(err, demo.ErrProtocol) {
+	if !errors.Is(err, resp.ErrProtocol) {
 		t.Fatalf("30 000 arguments: %v, want a protocol error", err)
 	}
 	if allocated > respAllocSlack {
 		t.Fatalf("refusing a 30 000-word inline command allocated %d bytes; MaxArgs (%d) arguments need at most %d",
-			allocated, demo.MaxArgs, demo.MaxArgs*24)
+			allocated, resp.MaxArgs, resp.MaxArgs*24)
 	}
 }
 
@@ -135,7 +135,7 @@ func FuzzReadUntilLoop(f *testing.F) {
 		if limit == 0 {
 			limit = tevent.DefaultMaxRecord
 		}
-		want, wantEnd := testutil.SplitRecords(data, delim, limit)
+		want, wantEnd := testutil.SplitRecords(data, delim, limit, tevent.ErrRecordTooLong)
 		// No subtests and no per-input leak check here: the fuzzing engine
 		// copes badly with either. Both backends in turn.
 		for _, backend := range tevent.Backends() {

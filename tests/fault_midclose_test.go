@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
@@ -333,7 +333,7 @@ func respArray(args ...string) string {
 
 // A client that vanishes in the middle of a RESP command, by FIN or by RST,
 // at every kind of place in the command, is dropped by the demo's
-// RESPServer: its connection count falls back, no descriptor stays open,
+// resp.Server: its connection count falls back, no descriptor stays open,
 // complete commands it pipelined before the partial one were executed, and
 // the server goes on serving a client connected all along.
 func TestFaultPeerClosesMidRESP(t *testing.T) {
@@ -354,8 +354,8 @@ func TestFaultPeerClosesMidRESP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store := demo.NewStore()
-		srv := demo.NewRESPServer(ev, l, store)
+		store := resp.NewStore()
+		srv := resp.NewServer(ev, l, store)
 		var logged []string
 		srv.Log = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
 		defer srv.Close()

@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
 	"github.com/gotevent/gotevent/tevent"
 )
 
-func startLine(t *testing.T, cfg demo.LineConfig) string {
+func startLine(t *testing.T, cfg imap.Config) string {
 	t.Helper()
 	var addr string
 	runLoop(t, func(ev *tevent.Context) func() {
 		l := listen(t, ev)
 		addr = tcpAddr(l.Addr())
-		srv := demo.NewLineServer(ev, l, cfg)
+		srv := imap.NewServer(ev, l, cfg)
 		return srv.Close
 	})
 	return addr
@@ -24,7 +24,7 @@ func startLine(t *testing.T, cfg demo.LineConfig) string {
 // A whole IMAP-style session: tagged commands, IDLE with pushed updates
 // and keep-alives, input while IDLE runs, DONE, LOGOUT.
 func TestLineServerIdleSession(t *testing.T) {
-	addr := startLine(t, demo.LineConfig{
+	addr := startLine(t, imap.Config{
 		Update:      5 * time.Millisecond,
 		KeepAlive:   3 * time.Millisecond,
 		IdleTimeout: time.Hour,
@@ -80,7 +80,7 @@ func TestLineServerIdleSession(t *testing.T) {
 }
 
 func TestLineServerIdleTimeout(t *testing.T) {
-	addr := startLine(t, demo.LineConfig{IdleTimeout: 20 * time.Millisecond})
+	addr := startLine(t, imap.Config{IdleTimeout: 20 * time.Millisecond})
 	c := dial(t, addr)
 	c.expect("* OK gotevent demo ready")
 	c.expect("* BYE autologout; idle for too long")
@@ -88,10 +88,10 @@ func TestLineServerIdleTimeout(t *testing.T) {
 }
 
 func TestLineServerLineTooLong(t *testing.T) {
-	addr := startLine(t, demo.LineConfig{IdleTimeout: time.Hour})
+	addr := startLine(t, imap.Config{IdleTimeout: time.Hour})
 	c := dial(t, addr)
 	c.expect("* OK gotevent demo ready")
-	c.send(strings.Repeat("x", demo.MaxLine+10))
+	c.send(strings.Repeat("x", imap.MaxLine+10))
 	c.expect("* BYE line too long")
 	c.eof()
 }
@@ -99,7 +99,7 @@ func TestLineServerLineTooLong(t *testing.T) {
 // A client that vanishes mid-line leaves nothing behind (the loop's
 // cleanup and goleak check that).
 func TestLineServerPeerClosesMidLine(t *testing.T) {
-	addr := startLine(t, demo.LineConfig{IdleTimeout: time.Hour})
+	addr := startLine(t, imap.Config{IdleTimeout: time.Hour})
 	c := dial(t, addr)
 	c.expect("* OK gotevent demo ready")
 	c.send("a1 NOO")

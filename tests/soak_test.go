@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
@@ -83,8 +83,8 @@ func respChild() int {
 		childOut("SKIP the hard RLIMIT_NOFILE (%d) is too low for %d connections", lim.Max, conns)
 		return 0
 	}
-	var srv *demo.RESPServer
-	var store *demo.Store
+	var srv *resp.Server
+	var store *resp.Store
 	logs := 0
 	final := false
 	var l *tsocket.Listener
@@ -113,8 +113,8 @@ func respChild() int {
 	if err != nil {
 		return childFatal("Listen: %v", err)
 	}
-	store = demo.NewStore()
-	srv = demo.NewRESPServer(ev, l, store)
+	store = resp.NewStore()
+	srv = resp.NewServer(ev, l, store)
 	srv.Log = func(format string, args ...any) {
 		if logs++; logs <= 10 {
 			childOut("LOG "+format, args...)

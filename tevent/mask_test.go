@@ -1077,7 +1077,7 @@ func FuzzReadUntil(f *testing.F) {
 		if limit == 0 {
 			limit = tevent.DefaultMaxRecord
 		}
-		want, wantEnd := testutil.SplitRecords(data, delim, limit)
+		want, wantEnd := testutil.SplitRecords(data, delim, limit, tevent.ErrRecordTooLong)
 		// Every backend, without subtests: the fuzzing engine copes badly
 		// with a target that runs subtests, and its own descriptors make a
 		// per-subtest leak check meaningless.

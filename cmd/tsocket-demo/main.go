@@ -29,7 +29,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/tour"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 )
@@ -58,8 +60,8 @@ func main() {
 
 var errTour = errors.New("the tour failed")
 
-func tour(stdout io.Writer) error {
-	if err := demo.Tour(stdout); err != nil {
+func runTour(stdout io.Writer) error {
+	if err := tour.Run(stdout); err != nil {
 		return fmt.Errorf("%w: %v", errTour, err)
 	}
 	return nil
@@ -67,15 +69,15 @@ func tour(stdout io.Writer) error {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return tour(stdout)
+		return runTour(stdout)
 	}
 	switch args[0] {
 	case "tour":
-		return tour(stdout)
+		return runTour(stdout)
 	case "serve":
 		return serve(args[1:], stderr)
 	case "resp":
-		return resp(args[1:], stderr)
+		return serveRESP(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -143,7 +145,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := demo.NewLineServer(ev, l, demo.LineConfig{IdleTimeout: *idle, Update: *update, KeepAlive: *keep})
+	srv := imap.NewServer(ev, l, imap.Config{IdleTimeout: *idle, Update: *update, KeepAlive: *keep})
 	logger := log.New(stderr, "", log.LstdFlags)
 	if !*quiet {
 		srv.Log = logger.Printf
@@ -162,7 +164,7 @@ func serve(args []string, stderr io.Writer) error {
 	return ev.LoopWait()
 }
 
-func resp(args []string, stderr io.Writer) error {
+func serveRESP(args []string, stderr io.Writer) error {
 	fs := newFlags("resp", "Runs the RESP server. Try: redis-cli -p PORT ping, or\nredis-benchmark -p PORT -t ping,set,get -q. With --loops N, N loops share the\nport through SO_REUSEPORT; each loop has its own key space.", stderr)
 	listen := fs.String("listen", "", "address to listen on (host:port or ipv4:IP:PORT, ipv6:[IP]:PORT, unix:/path)")
 	loops := fs.Int("loops", 1, "number of event loops, one OS thread each")
@@ -190,7 +192,7 @@ func resp(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
-	servers := make([]*demo.RESPServer, *loops)
+	servers := make([]*resp.Server, *loops)
 	var opt []tsocket.ListenOption
 	if *loops > 1 {
 		opt = append(opt, tsocket.ReusePort())
@@ -214,7 +216,7 @@ func resp(args []string, stderr io.Writer) error {
 		if i == 0 {
 			first <- l.Addr()
 		}
-		servers[i] = demo.NewRESPServer(ev, l, demo.NewStore())
+		servers[i] = resp.NewServer(ev, l, resp.NewStore())
 		if !*quiet {
 			servers[i].Log = logger.Printf
 		}

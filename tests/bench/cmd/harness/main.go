@@ -1,6 +1,6 @@
 // Command harness runs the benchmark suite end to end: it builds the
-// servers, the load generator and the timer benchmark (and the demo's RESP
-// server from the root module), runs every server as its own process on
+// servers, the load generator and the timer benchmark (and the demo, whose
+// RESP server is measured too), runs every server as its own process on
 // CPU 1 with GOMAXPROCS=1 and the load generator on CPU 0, alternates the
 // servers round by round, measures the server's CPU time from /proc, and
 // writes docs/performance.md with a table and an SVG chart per workload.
@@ -260,50 +260,27 @@ func (h *harness) render() error {
 	return nil
 }
 
-// build builds the bench binaries, and the demo's RESP server from the root
-// module: cmd/tsocket-demo when it is there, otherwise a small main around
-// internal/demo.NewRESPServer compiled in through a build overlay (the root
-// module's internal packages cannot be imported from this module, and the
-// overlay writes nothing into the root's tree).
+// build builds the bench binaries and the demo, cmd/tsocket-demo, whose
+// resp command is the gotevent RESP server measured. All are built from
+// this module: the demo's packages live beside cmd/tsocket-demo, not in
+// the root's internal/, and the replace directive builds them from the
+// working tree.
 func (h *harness) build() error {
 	logf("building into %s", h.bin)
-	if err := goBuild(h.bench, nil, "-o", h.bin+"/", "./cmd/server", "./cmd/loadgen", "./cmd/timers"); err != nil {
+	if err := goBuild(h.bench, nil, "-o", h.bin+"/", "./cmd/server", "./cmd/loadgen", "./cmd/timers", demoPkg); err != nil {
 		return err
 	}
 	demo := filepath.Join(h.bin, "tsocket-demo")
-	if _, err := os.Stat(filepath.Join(h.root, "cmd", "tsocket-demo")); err == nil {
-		if err := goBuild(h.root, nil, "-o", demo, "./cmd/tsocket-demo"); err == nil {
-			if h.probe(demo, "resp", "--listen") {
-				h.demoArgv = func(addr string) []string { return []string{demo, "resp", "--listen", addr} }
-				h.meta.DemoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
-				return nil
-			}
-			logf("tsocket-demo resp did not serve; using the overlay build instead")
-		} else {
-			logf("cmd/tsocket-demo does not build (%v); using the overlay build instead", err)
-		}
+	if !h.probe(demo, "resp", "--listen") {
+		return fmt.Errorf("%s resp --listen ADDR did not serve", demo)
 	}
-	src := filepath.Join(h.results, "demoresp", "main.go")
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(src, demoRESPMain, 0o644); err != nil {
-		return err
-	}
-	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{
-		filepath.Join(h.root, "internal", "demo", "benchresp", "main.go"): src}})
-	ovPath := filepath.Join(h.results, "demoresp", "overlay.json")
-	if err := os.WriteFile(ovPath, overlay, 0o644); err != nil {
-		return err
-	}
-	bin := filepath.Join(h.bin, "demo-resp")
-	if err := goBuild(h.root, nil, "-overlay", ovPath, "-o", bin, "./internal/demo/benchresp"); err != nil {
-		return fmt.Errorf("demo RESP server: %w", err)
-	}
-	h.demoArgv = func(addr string) []string { return []string{bin, "-listen", addr} }
-	h.meta.DemoHow = "internal/demo.NewRESPServer on one loop (cmd/tsocket-demo was not in the tree; the harness builds the same server through a `go build -overlay` main in the root module)"
+	h.demoArgv = func(addr string) []string { return []string{demo, "resp", "--listen", addr} }
+	h.meta.DemoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
 	return nil
 }
+
+// demoPkg is the demo, built into tsocket-demo.
+const demoPkg = "github.com/gotevent/gotevent/cmd/tsocket-demo"
 
 // probe checks that argv... ADDR serves within a few seconds.
 func (h *harness) probe(argv ...string) bool {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +17,6 @@ import (
 	"github.com/gotevent/gotevent/tests/bench/internal/report"
 	"golang.org/x/sys/unix"
 )
-
-//go:embed demoresp_main.go.txt
-var demoRESPMain []byte
 
 // The echo servers, in the order each round runs them.
 var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-pdu", "gotevent-mask"}

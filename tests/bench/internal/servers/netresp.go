@@ -3,13 +3,14 @@ package servers
 import (
 	"net"
 
-	resp "github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 )
 
 // serveRESP is the Go net version of the demo's RESP server: one goroutine
-// per connection, the demo's own parser and store (internal/demo, imported
-// as resp), every complete command in the buffer executed and
-// the replies written together, as the demo does with pipelined input.
+// per connection, the demo's own parser and store (cmd/tsocket-demo/resp),
+// every complete command in the buffer executed and the replies written
+// together, as the demo does with pipelined input.
 // The store is shared by all connections of the process and guarded by
 // respMu; on GOMAXPROCS=1 the lock is uncontended.
 func serveRESP(c net.Conn) {
@@ -26,9 +27,9 @@ func serveRESP(c net.Conn) {
 		quit := false
 		respMu.Lock()
 		for !quit {
-			a, used, err := resp.ParseRESP(in, args[:0])
+			a, used, err := resp.Parse(in, args[:0])
 			if err != nil {
-				out = resp.AppendRESPError(out, err)
+				out = resp.AppendError(out, err)
 				quit = true
 				break
 			}
@@ -42,8 +43,8 @@ func serveRESP(c net.Conn) {
 			in = in[:copy(in, in[used:])]
 		}
 		respMu.Unlock()
-		if len(in) > resp.MaxRESPBuffer {
-			out = resp.AppendRESPError(out, errTooBig)
+		if len(in) > resp.MaxBuffer {
+			out = resp.AppendError(out, demoserver.ErrBufferFull)
 			quit = true
 		}
 		if len(out) > 0 {

@@ -1,14 +1,12 @@
 package servers
 
 import (
-	"errors"
 	"sync"
 
-	resp "github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 )
 
 var (
 	respMu    sync.Mutex
 	respStore = resp.NewStore()
-	errTooBig = errors.New("request larger than the connection buffer")
 )

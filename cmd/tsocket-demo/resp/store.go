@@ -1,4 +1,4 @@
-package demo
+package resp
 
 import (
 	"bytes"
@@ -116,32 +116,4 @@ func printable(b []byte) string {
 		}
 		return r
 	}, string(b))
-}
-
-func appendBulk(out, v []byte) []byte {
-	if v == nil {
-		return append(out, "$-1\r\n"...)
-	}
-	out = append(out, '$')
-	out = strconv.AppendInt(out, int64(len(v)), 10)
-	out = append(out, '\r', '\n')
-	out = append(out, v...)
-	return append(out, '\r', '\n')
-}
-
-func appendInt(out []byte, v int64) []byte {
-	out = append(out, ':')
-	out = strconv.AppendInt(out, v, 10)
-	return append(out, '\r', '\n')
-}
-
-func appendErr(out []byte, msg string) []byte {
-	out = append(out, '-')
-	out = append(out, msg...)
-	return append(out, '\r', '\n')
-}
-
-// AppendRESPError appends err as a RESP error reply.
-func AppendRESPError(out []byte, err error) []byte {
-	return appendErr(out, "ERR "+err.Error())
 }

@@ -1,4 +1,4 @@
-package demo_test
+package imap_test
 
 import (
 	"testing"

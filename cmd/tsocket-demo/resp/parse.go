@@ -1,20 +1,13 @@
-// Package demo holds the protocol engines behind cmd/tsocket-demo: a RESP
-// (Redis) subset and an IMAP-style tagged line protocol. The parsers are
-// pure functions over bytes with documented caps, so they can be fuzzed and
-// tested without sockets; the servers that drive them over tsocket streams
-// live beside them.
-package demo
+package resp
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"strconv"
 )
 
 // Caps on what one RESP client may make the server hold. A request that
 // breaks one gets an error reply and the connection is closed, so memory per
-// connection is bounded by MaxRESPBuffer.
+// connection is bounded by MaxBuffer.
 const (
 	// MaxBulkLen is the largest bulk string accepted (Redis allows 512 MB;
 	// this demo keeps 1 MiB).
@@ -23,29 +16,19 @@ const (
 	MaxArgs = 1024
 	// MaxInlineLen is the longest inline command line.
 	MaxInlineLen = 64 << 10
-	// MaxRESPBuffer is the most unparsed input held for one connection:
+	// MaxBuffer is the most unparsed input held for one connection:
 	// MaxArgs bulk headers plus MaxBulkLen of payload fit in it.
-	MaxRESPBuffer = MaxBulkLen + 64<<10
+	MaxBuffer = MaxBulkLen + 64<<10
 )
 
-// ErrProtocol is wrapped by every RESP parse error; the server answers with
-// "-ERR Protocol error: ..." and closes the connection, as Redis does.
-//
-//lint:ignore ST1005 Redis spells the reply this way and clients match on it.
-var ErrProtocol = errors.New("Protocol error")
-
-func protoErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
-}
-
-// ParseRESP parses one command from the front of buf, either a multibulk
+// Parse parses one command from the front of buf, either a multibulk
 // array (*N\r\n$L\r\n...) or an inline command (words separated by spaces,
 // ending in \n or \r\n). It returns the arguments, which alias buf, and how
 // many bytes the command used. With an incomplete command it returns
 // (nil, 0, nil): read more and call again. An empty inline line is skipped
 // and returns (nil, n, nil) with n > 0. Input breaking a cap, or malformed,
 // gives an error wrapping ErrProtocol.
-func ParseRESP(buf []byte, args [][]byte) ([][]byte, int, error) {
+func Parse(buf []byte, args [][]byte) ([][]byte, int, error) {
 	args = args[:0]
 	if len(buf) == 0 {
 		return nil, 0, nil

@@ -1,4 +1,4 @@
-package demo_test
+package resp_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/gotevent/gotevent/internal/demo"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 )
 
 func strs(args [][]byte) []string {
@@ -17,7 +17,7 @@ func strs(args [][]byte) []string {
 	return out
 }
 
-func TestParseRESP(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want []string
@@ -42,71 +42,35 @@ func TestParseRESP(t *testing.T) {
 		{in: "*1\n", err: true},                              // LF without CR
 		{in: "*1\r\n$" + strings.Repeat("9", 70), err: true}, // header never ends
 	} {
-		args, used, err := demo.ParseRESP([]byte(tc.in), nil)
+		args, used, err := resp.Parse([]byte(tc.in), nil)
 		if tc.err {
-			if !errors.Is(err, demo.ErrProtocol) {
-				t.Errorf("ParseRESP(%q) err = %v, want a protocol error", tc.in, err)
+			if !errors.Is(err, resp.ErrProtocol) {
+				t.Errorf("Parse(%q) err = %v, want a protocol error", tc.in, err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseRESP(%q): %v", tc.in, err)
+			t.Errorf("Parse(%q): %v", tc.in, err)
 			continue
 		}
 		if used != tc.used {
-			t.Errorf("ParseRESP(%q) used %d bytes, want %d", tc.in, used, tc.used)
+			t.Errorf("Parse(%q) used %d bytes, want %d", tc.in, used, tc.used)
 		}
 		if diff := cmp.Diff(tc.want, strs(args)); diff != "" {
-			t.Errorf("ParseRESP(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			t.Errorf("Parse(%q) mismatch (-want +got):\n%s", tc.in, diff)
 		}
 	}
 }
 
-func TestParseRESPInlineCap(t *testing.T) {
-	line := strings.Repeat("a", demo.MaxInlineLen+1)
-	if _, _, err := demo.ParseRESP([]byte(line), nil); !errors.Is(err, demo.ErrProtocol) {
+func TestParseInlineCap(t *testing.T) {
+	line := strings.Repeat("a", resp.MaxInlineLen+1)
+	if _, _, err := resp.Parse([]byte(line), nil); !errors.Is(err, resp.ErrProtocol) {
 		t.Fatalf("over-long inline command without newline: %v", err)
 	}
 }
 
-func TestStoreExec(t *testing.T) {
-	s := demo.NewStore()
-	var out []byte
-	run := func(args ...string) {
-		var b [][]byte
-		for _, a := range args {
-			b = append(b, []byte(a))
-		}
-		out, _ = s.Exec(b, out)
-	}
-	run("PING")
-	run("ping", "hi")
-	run("SET", "k", "v")
-	run("GET", "k")
-	run("GET", "missing")
-	run("EXISTS", "k", "missing")
-	run("INCR", "n")
-	run("INCR", "n")
-	run("INCR", "k")
-	run("DEL", "k", "n", "missing")
-	run("ECHO")
-	run("NOPE")
-	run("CONFIG", "GET", "save")
-	run("COMMAND", "DOCS")
-	want := "+PONG\r\n$2\r\nhi\r\n+OK\r\n$1\r\nv\r\n$-1\r\n:1\r\n:1\r\n:2\r\n" +
-		"-ERR value is not an integer or out of range\r\n:2\r\n" +
-		"-ERR wrong number of arguments for 'echo' command\r\n-ERR unknown command 'NOPE'\r\n" +
-		"*2\r\n$4\r\nsave\r\n$-1\r\n*0\r\n"
-	if diff := cmp.Diff(want, string(out)); diff != "" {
-		t.Fatalf("replies mismatch (-want +got):\n%s", diff)
-	}
-	if _, quit := s.Exec([][]byte{[]byte("QUIT")}, nil); !quit {
-		t.Fatal("QUIT did not ask to close")
-	}
-}
-
 // The same stream cut at any point parses to the same commands.
-func FuzzParseRESP(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add([]byte("*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\nPING\r\n*1\r\n$4\r\nPING\r\n"), uint8(3))
 	f.Add([]byte("SET a b\r\nGET a\r\n"), uint8(1))
 	f.Add([]byte("*1\r\n$99999999999\r\n"), uint8(0))
@@ -135,14 +99,14 @@ func parseAll(data []byte, step int) ([][]string, error) {
 			off = end
 		}
 		for {
-			args, n, err := demo.ParseRESP(buf, nil)
+			args, n, err := resp.Parse(buf, nil)
 			if err != nil {
 				return cmds, err
 			}
 			if n == 0 {
 				break
 			}
-			if len(buf) > demo.MaxRESPBuffer {
+			if len(buf) > resp.MaxBuffer {
 				return cmds, errors.New("buffer over its cap")
 			}
 			if args != nil {
@@ -155,13 +119,4 @@ func parseAll(data []byte, step int) ([][]string, error) {
 		}
 	}
 	return cmds, nil
-}
-
-// The read buffer never grows past its cap, whatever the request sizes.
-func TestReaderBufferCapped(t *testing.T) {
-	for _, step := range []int{1, 100, 4096, 65536, demo.MaxRESPBuffer} {
-		if got := demo.ReaderGrowth(demo.MaxRESPBuffer, step); got != demo.MaxRESPBuffer {
-			t.Errorf("filled in %d-byte steps, the buffer reached %d bytes; want exactly the %d cap", step, got, demo.MaxRESPBuffer)
-		}
-	}
 }

@@ -1,8 +1,7 @@
-package demo
+package imap
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 )
 
@@ -10,9 +9,6 @@ import (
 // CRLF included; a longer one gets "* BAD line too long" and the connection
 // is closed.
 const MaxLine = 8 << 10
-
-// ErrLineTooLong is returned by ParseLine for a line over MaxLine.
-var ErrLineTooLong = errors.New("line too long")
 
 // Command is one parsed line of the IMAP-style protocol: "tag SP verb
 // [SP args]". Verb is upper-cased.

@@ -1,0 +1,188 @@
+package demoserver
+
+import (
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+)
+
+// idleBufCap is the largest buffer a connection keeps while idle; a larger
+// one, grown by a big request or reply, is dropped once drained, so an idle
+// connection holds no large buffer.
+const idleBufCap = 4 << 10
+
+// sharedReadBuf is the size of a server's shared read buffer: one per
+// server, so one per loop.
+const sharedReadBuf = 16 << 10
+
+// minRead is the least free space a read is given: small, so an idle
+// connection's buffer stays small, and doubled as requests need.
+const minRead = 512
+
+// Reader accumulates stream input in one buffer. Servers fill it with
+// ReadSomeFuncSend ([Reader.Read]), one read per arrival. A connection
+// with no unfinished command reads into its loop's shared buffer and holds
+// no buffer of its own; what a read leaves unfinished is copied out once
+// the read's callback returns, and the rest of that command is read into
+// the connection's own buffer. The reader also offers the ReadvPDU way
+// ([Reader.NextVector]), used by imap.Client: read until complete says the
+// buffer holds a whole unit, each vector sized by what the socket already
+// holds (PendingBytes), at least one byte, so the engine never waits for
+// bytes the peer has not sent.
+//
+// A Reader belongs to one connection on the loop goroutine. Make it with
+// [NewReader] or [NewPDUReader]; it must not be copied once a read started.
+type Reader struct {
+	in       []byte // the input not yet consumed; during a read callback it may be part of shared
+	shared   []byte // the loop's read buffer, if any
+	inShared bool   // in is part of shared
+	grown    int    // bytes handed out in the last vector, filled by now
+	max      int
+	complete func(buf []byte) (bool, error)
+	vec      [1][]byte
+	getFn    func() []byte // r.get, bound once
+	reading  bool
+	done     func(err error) // Read's callback
+}
+
+// NewReader returns a reader for Read that holds at most limit bytes and
+// reads into shared (the loop's buffer, [Conns.Shared]) while nothing is
+// pending.
+func NewReader(limit int, shared []byte) Reader {
+	return Reader{max: limit, shared: shared}
+}
+
+// NewPDUReader returns a reader for ReadvPDUSend with [Reader.NextVector]
+// as its NextVectorFunc: it reads until complete reports that the buffer
+// holds a whole unit, holding at most limit bytes.
+func NewPDUReader(limit int, complete func(buf []byte) (bool, error)) Reader {
+	return Reader{max: limit, complete: complete}
+}
+
+// Buffered returns the input not yet consumed. It aliases the reader's
+// buffer (or, inside Read's callback, the shared one) until the next
+// Consume or read.
+func (r *Reader) Buffered() []byte { return r.in }
+
+// NextVector is the NextVectorFunc: it returns nil once a unit is complete.
+func (r *Reader) NextVector(s *tsocket.Stream) ([][]byte, error) {
+	r.in = r.in[:len(r.in)+r.grown]
+	r.grown = 0
+	done, err := r.complete(r.in)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		return nil, nil
+	}
+	want, err := s.PendingBytes()
+	if err != nil {
+		return nil, err
+	}
+	want = max(want, 1)
+	room := r.max - len(r.in)
+	if room <= 0 {
+		return nil, ErrBufferFull
+	}
+	want = min(want, room)
+	r.reserve(want)
+	r.grown = want
+	r.vec[0] = r.in[len(r.in) : len(r.in)+want]
+	return r.vec[:], nil
+}
+
+// reserve makes room for want more bytes (len(r.in)+want <= r.max),
+// doubling for amortised growth but never past r.max: this is what bounds
+// a connection's memory.
+func (r *Reader) reserve(want int) {
+	if cap(r.in)-len(r.in) >= want {
+		return
+	}
+	grown := make([]byte, len(r.in), min(max(2*cap(r.in), len(r.in)+want, 512), r.max))
+	copy(grown, r.in)
+	r.in = grown
+}
+
+// Read starts a read of what s holds: one read per arrival, into the
+// shared buffer when nothing is pending, otherwise after the pending bytes
+// in the connection's own buffer. When it finishes, done runs on the loop
+// with the bytes read added to Buffered and the read's error; done may
+// start the next Read. Once done returns, unconsumed bytes still in the
+// shared buffer are copied into one of the connection's own, since the next
+// read of any connection on the loop overwrites them. A buffer at its cap
+// gives ErrBufferFull and starts nothing.
+func (r *Reader) Read(ev *tevent.Context, s *tsocket.Stream, done func(err error)) error {
+	if r.max-len(r.in) <= 0 {
+		return ErrBufferFull
+	}
+	if r.getFn == nil {
+		r.getFn = r.get
+	}
+	r.reading, r.done = true, done
+	subreq := tsocket.ReadSomeFuncSend(ev, s, r.getFn)
+	subreq.SetCallback(r.readDone)
+	return nil
+}
+
+// Reading reports whether a Read is in flight.
+func (r *Reader) Reading() bool { return r.reading }
+
+func (r *Reader) readDone(subreq *tevent.Req[[]byte]) {
+	r.reading = false
+	p, err := tsocket.ReadSomeFuncRecv(subreq)
+	r.filled(p)
+	defer r.keep() // a partial command leaves the shared buffer
+	r.done(err)
+}
+
+// get is Read's buffer function, called once the socket is readable.
+func (r *Reader) get() []byte {
+	if len(r.in) == 0 && len(r.shared) > 0 {
+		return r.shared[:min(len(r.shared), r.max)]
+	}
+	r.reserve(min(r.max-len(r.in), minRead))
+	return r.in[len(r.in):cap(r.in)]
+}
+
+// filled takes the bytes p that a Read read: they are in the shared
+// buffer, or after the pending bytes in the connection's own.
+func (r *Reader) filled(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if len(r.in) == 0 && len(r.shared) > 0 && &p[0] == &r.shared[0] {
+		r.in, r.inShared = p, true
+		return
+	}
+	r.in = r.in[:len(r.in)+len(p)]
+}
+
+// keep ends a read callback: unconsumed bytes still in the shared buffer
+// are copied into a buffer of the connection's own, since the next read of
+// any connection on the loop overwrites them. A connection with nothing
+// pending keeps no buffer.
+func (r *Reader) keep() {
+	if !r.inShared {
+		if len(r.in) == 0 && len(r.shared) > 0 {
+			r.in = nil
+		}
+		return
+	}
+	r.inShared = false
+	if len(r.in) == 0 {
+		r.in = nil
+		return
+	}
+	own := make([]byte, len(r.in), min(max(len(r.in)+minRead, 2*len(r.in)), max(r.max, len(r.in))))
+	copy(own, r.in)
+	r.in = own
+}
+
+// Consume drops the first n bytes, and the buffer itself when it is empty
+// and large.
+func (r *Reader) Consume(n int) {
+	rest := copy(r.in, r.in[n:])
+	r.in = r.in[:rest]
+	if rest == 0 && cap(r.in) > idleBufCap {
+		r.in = nil
+	}
+}

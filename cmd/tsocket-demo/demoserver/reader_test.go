@@ -1,0 +1,33 @@
+package demoserver_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+)
+
+// Lines split across reads survive the shared buffer being reused between
+// them, and a connection with no partial line holds no buffer.
+func TestReaderSharedBuffer(t *testing.T) {
+	chunks := []string{"a1 NOOP\r\na2 CAP", "ABILITY\r\n", "a3 NO", "OP", "\r\na4 LOGOUT\r\n"}
+	lines, heldIdle := demoserver.ReaderLines(chunks, 64, imap.MaxLine, imap.NextLine)
+	want := []string{"a1 NOOP", "a2 CAPABILITY", "a3 NOOP", "a4 LOGOUT"}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	if heldIdle {
+		t.Error("the reader kept a buffer of its own with nothing pending")
+	}
+}
+
+// The read buffer never grows past its cap, whatever the request sizes.
+func TestReaderBufferCapped(t *testing.T) {
+	for _, step := range []int{1, 100, 4096, 65536, resp.MaxBuffer} {
+		if got := demoserver.ReaderGrowth(resp.MaxBuffer, step); got != resp.MaxBuffer {
+			t.Errorf("filled in %d-byte steps, the buffer reached %d bytes; want exactly the %d cap", step, got, resp.MaxBuffer)
+		}
+	}
+}
