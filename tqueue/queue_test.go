@@ -661,6 +661,7 @@ func TestAddPanics(t *testing.T) {
 		wantPanic("WaitSend other context", "another context", func() { tqueue.WaitSend(other, q) })
 		wantPanic("nil request", "nil request", func() { q.Add(nil, func() {}) })
 		wantPanic("nil context", "nil context", func() { tqueue.New(nil, "x") })
+		wantPanic("negative limit", "negative limit", func() { tqueue.New(ev, "x", tqueue.WithLimit(-1)) })
 		if q.Len() != 0 {
 			t.Fatalf("Len = %d after refused adds", q.Len())
 		}
