@@ -17,7 +17,8 @@ import (
 // block.
 //
 // A queue made with [WithLimit] holds at most that many entries: an Add
-// past it queues nothing and fails its request with [ErrFull].
+// past it queues nothing and fails its request with [ErrFull], and
+// [BelowSend] lets a producer wait for room.
 type Queue struct {
 	ev    *tevent.Context // immutable
 	name  string          // immutable
@@ -35,6 +36,11 @@ type Queue struct {
 	// as an immediate and has not run yet, so it is queued at most once.
 	runFn     func()
 	scheduled bool
+
+	// below holds the BelowSend requests waiting for Len to fall; nil
+	// until the first one waits, so a queue nobody waits on pays one nil
+	// check when an entry leaves.
+	below *belowList
 }
 
 // Option configures a queue made by [New].
@@ -45,7 +51,8 @@ type Option func(*Queue)
 // nothing, return a nil *Entry and fail the request with [ErrFull] (through
 // a later turn of the loop, as [tevent.Req.Post], so a callback set after
 // the call still runs). Room is made as entries leave, that is as their
-// requests are received or abandoned. Len never exceeds n.
+// requests are received or abandoned; [BelowSend] waits for it. Len never
+// exceeds n.
 //
 // n == 0 means no limit, the default. A negative n is a programming error:
 // New panics.
@@ -256,6 +263,9 @@ func (q *Queue) remove(e *Entry) {
 	e.prev, e.next = nil, nil
 	e.linked = false
 	q.n--
+	if q.below != nil {
+		q.below.lenFell(q)
+	}
 	if wasHead {
 		q.kick()
 	}

@@ -659,6 +659,7 @@ func TestAddPanics(t *testing.T) {
 		}
 		wantPanic("other context", "another context", func() { q.Add(tevent.NewReq[int](other), func() {}) })
 		wantPanic("WaitSend other context", "another context", func() { tqueue.WaitSend(other, q) })
+		wantPanic("BelowSend other context", "another context", func() { tqueue.BelowSend(other, q, 0) })
 		wantPanic("nil request", "nil request", func() { q.Add(nil, func() {}) })
 		wantPanic("nil context", "nil context", func() { tqueue.New(nil, "x") })
 		wantPanic("negative limit", "negative limit", func() { tqueue.New(ev, "x", tqueue.WithLimit(-1)) })
