@@ -1,6 +1,7 @@
 package tqueue
 
 import (
+	"container/list"
 	"fmt"
 	"syscall"
 
@@ -78,22 +79,21 @@ func cancelWaiter() bool { return true }
 
 // waiter is one BelowSend request waiting on a queue.
 type waiter struct {
-	list       *belowList            // immutable
-	req        *tevent.Req[struct{}] // immutable
-	n          int                   // finishes once Len <= n; immutable
-	prev, next *waiter               // neighbours while linked
-	linked     bool                  // in list
+	list *belowList            // immutable
+	req  *tevent.Req[struct{}] // immutable
+	n    int                   // finishes once Len <= n; immutable
+	elem *list.Element         // its place in list.waiters, nil once out
 }
 
 // cleanup is the request's cleanup function: a request that finished in
 // any way (done, timed out, cancelled) or was abandoned leaves the list.
 func (w *waiter) cleanup(tevent.State) { w.list.unlink(w) }
 
-// belowList holds a queue's waiting BelowSend requests in the order they
-// are to finish: highest threshold first, equal thresholds in the order
-// they came.
+// belowList holds a queue's waiting BelowSend requests.
 type belowList struct {
-	head, tail *waiter
+	// waiters holds *waiter in the order they are to finish: highest
+	// threshold first, equal thresholds in the order they came.
+	waiters list.List
 
 	// wakeFn is the queue's wakeBelow, made once; scheduled is true while
 	// it is queued as an immediate and has not finished running.
@@ -101,53 +101,41 @@ type belowList struct {
 	scheduled bool
 }
 
-// insert links w after every waiter whose threshold is w.n or more,
-// searching from the tail, where a waiter usually goes when all wait for
+// insert puts w after every waiter whose threshold is w.n or more,
+// searching from the back, where a waiter usually goes when all wait for
 // the same room.
 func (l *belowList) insert(w *waiter) {
-	at := l.tail
-	for at != nil && at.n < w.n {
-		at = at.prev
+	at := l.waiters.Back()
+	for at != nil && at.Value.(*waiter).n < w.n {
+		at = at.Prev()
 	}
-	w.prev = at
-	if at != nil {
-		w.next = at.next
-		at.next = w
+	if at == nil {
+		w.elem = l.waiters.PushFront(w)
 	} else {
-		w.next = l.head
-		l.head = w
+		w.elem = l.waiters.InsertAfter(w, at)
 	}
-	if w.next != nil {
-		w.next.prev = w
-	} else {
-		l.tail = w
-	}
-	w.linked = true
 }
 
 // unlink takes w out of the list, if it is in it.
 func (l *belowList) unlink(w *waiter) {
-	if !w.linked {
-		return
+	if w.elem != nil {
+		l.waiters.Remove(w.elem)
+		w.elem = nil
 	}
-	if w.prev != nil {
-		w.prev.next = w.next
-	} else {
-		l.head = w.next
+}
+
+// first returns the waiter to finish next, or nil.
+func (l *belowList) first() *waiter {
+	if e := l.waiters.Front(); e != nil {
+		return e.Value.(*waiter)
 	}
-	if w.next != nil {
-		w.next.prev = w.prev
-	} else {
-		l.tail = w.prev
-	}
-	w.prev, w.next = nil, nil
-	w.linked = false
+	return nil
 }
 
 // lenFell is told when an entry has left q: once Len is down to the first
 // waiter's threshold, the waiters are finished from an immediate.
 func (l *belowList) lenFell(q *Queue) {
-	if l.scheduled || l.head == nil || q.n > l.head.n {
+	if w := l.first(); l.scheduled || w == nil || q.n > w.n {
 		return
 	}
 	l.scheduled = true
@@ -161,8 +149,7 @@ func (l *belowList) lenFell(q *Queue) {
 // stops it.
 func (q *Queue) wakeBelow() {
 	l := q.below
-	for l.head != nil && q.n <= l.head.n && !q.ev.Closed() {
-		w := l.head
+	for w := l.first(); w != nil && q.n <= w.n && !q.ev.Closed(); w = l.first() {
 		l.unlink(w)
 		if w.req.IsInProgress() { // always, unless its cleanup was replaced
 			w.req.Done(struct{}{})

@@ -6,9 +6,5 @@ func BelowWaiters(q *Queue) int {
 	if q.below == nil {
 		return 0
 	}
-	n := 0
-	for w := q.below.head; w != nil; w = w.next {
-		n++
-	}
-	return n
+	return q.below.waiters.Len()
 }
