@@ -117,14 +117,7 @@ func ExampleBelowSend() {
 		req := tevent.NewReq[string](ev)
 		q.Add(req, func() {
 			logf("start %s", name)
-			subreq := tevent.WakeupSend(ev, ev.Now().Add(time.Second))
-			req.AddSubreq(subreq)
-			subreq.SetCallback(func(subreq *tevent.Req[struct{}]) {
-				if req.Error(tevent.WakeupRecv(subreq)) {
-					return
-				}
-				req.Done(name)
-			})
+			ev.AddTimer(ev.Now().Add(time.Second), func(*tevent.Timer, time.Time) { req.Done(name) })
 		})
 		return req
 	}
