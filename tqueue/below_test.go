@@ -12,11 +12,6 @@ import (
 	"github.com/gotevent/gotevent/tqueue"
 )
 
-// at runs fn when ev's fake clock reaches d after epoch.
-func at(ev *tevent.Context, d time.Duration, fn func()) {
-	ev.AddTimer(epoch.Add(d), func(*tevent.Timer, time.Time) { fn() })
-}
-
 // TestBelowImmediate: a BelowSend whose threshold Len already meets is
 // finished at once, and calls back on a later turn, not inside the call.
 func TestBelowImmediate(t *testing.T) {
@@ -98,9 +93,10 @@ func TestBelowManyWaiters(t *testing.T) {
 		q := tqueue.New(ev, "q")
 		held := fill(t, ev, q, 6)
 		var log []string
+		logf := clockLogf(ev, &log)
 		for i, n := range []int{1, 4, 4, 0, 2, 3} {
 			tqueue.BelowSend(ev, q, n).SetCallback(func(req *tevent.Req[struct{}]) {
-				log = append(log, fmt.Sprintf("%v: waiter %d (<= %d) at len %d", ev.Now().Sub(epoch), i, n, q.Len()))
+				logf("waiter %d (<= %d) at len %d", i, n, q.Len())
 				if err := tqueue.BelowRecv(req); err != nil {
 					t.Errorf("waiter %d: %v", i, err)
 				}
@@ -116,12 +112,12 @@ func TestBelowManyWaiters(t *testing.T) {
 		}
 		loopWait(t, ev)
 		want := []string{
-			"2s: waiter 1 (<= 4) at len 4",
-			"2s: waiter 2 (<= 4) at len 4",
-			"4s: waiter 5 (<= 3) at len 3",
-			"4s: waiter 4 (<= 2) at len 2",
-			"5s: waiter 0 (<= 1) at len 1",
-			"6s: waiter 3 (<= 0) at len 0",
+			"2s waiter 1 (<= 4) at len 4",
+			"2s waiter 2 (<= 4) at len 4",
+			"4s waiter 5 (<= 3) at len 3",
+			"4s waiter 4 (<= 2) at len 2",
+			"5s waiter 0 (<= 1) at len 1",
+			"6s waiter 3 (<= 0) at len 0",
 		}
 		if diff := cmp.Diff(want, log); diff != "" {
 			t.Fatalf("mismatch (-want +got):\n%s", diff)
@@ -139,6 +135,7 @@ func TestBelowProducers(t *testing.T) {
 		q := tqueue.New(ev, "q", tqueue.WithLimit(limit))
 		held := fill(t, ev, q, limit)
 		var log []string
+		logf := clockLogf(ev, &log)
 		for _, name := range []string{"a", "b"} {
 			tqueue.BelowSend(ev, q, limit-1).SetCallback(func(req *tevent.Req[struct{}]) {
 				if err := tqueue.BelowRecv(req); err != nil {
@@ -149,13 +146,13 @@ func TestBelowProducers(t *testing.T) {
 					t.Errorf("%s: Add refused after BelowSend", name)
 				}
 				held = append(held, more)
-				log = append(log, fmt.Sprintf("%v: %s adds, len %d", ev.Now().Sub(epoch), name, q.Len()))
+				logf("%s adds, len %d", name, q.Len())
 			})
 		}
 		at(ev, time.Second, held[0].Abandon)
 		at(ev, 2*time.Second, held[1].Abandon)
 		loopWait(t, ev)
-		want := []string{"1s: a adds, len 2", "2s: b adds, len 2"}
+		want := []string{"1s a adds, len 2", "2s b adds, len 2"}
 		if diff := cmp.Diff(want, log); diff != "" {
 			t.Fatalf("mismatch (-want +got):\n%s", diff)
 		}
@@ -171,9 +168,7 @@ func TestBelowGivesUp(t *testing.T) {
 		q := tqueue.New(ev, "q")
 		held := fill(t, ev, q, 1)
 		var log []string
-		logf := func(format string, args ...any) {
-			log = append(log, fmt.Sprintf("%v: ", ev.Now().Sub(epoch))+fmt.Sprintf(format, args...))
-		}
+		logf := clockLogf(ev, &log)
 		waiter := func(name string) *tevent.Req[struct{}] {
 			req := tqueue.BelowSend(ev, q, 0)
 			req.SetCallback(func(req *tevent.Req[struct{}]) {
@@ -198,11 +193,11 @@ func TestBelowGivesUp(t *testing.T) {
 			t.Error("Cancel of a received waiter reported true")
 		}
 		want := []string{
-			"500ms: abandoned, waiters 3",
-			"1s: impatient: timed out true, cancelled false, waiters 2",
-			"2s: cancelled: timed out false, cancelled true, waiters 1",
-			"2s: cancel: true",
-			"3s: patient: timed out false, cancelled false, waiters 0",
+			"500ms abandoned, waiters 3",
+			"1s impatient: timed out true, cancelled false, waiters 2",
+			"2s cancelled: timed out false, cancelled true, waiters 1",
+			"2s cancel: true",
+			"3s patient: timed out false, cancelled false, waiters 0",
 		}
 		if diff := cmp.Diff(want, log); diff != "" {
 			t.Fatalf("mismatch (-want +got):\n%s", diff)
