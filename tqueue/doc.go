@@ -34,9 +34,36 @@
 // head of a stopped queue be triggered again when it is started.
 // [Queue.Len] counts the entries, head included.
 //
+// # Limits
+//
+// A queue made with [WithLimit] holds at most that many entries. Past it,
+// [Queue.Add], [Queue.AddOptimizeEmpty] and [WaitSend] queue nothing,
+// return a nil [*Entry] and fail the request with [ErrFull], from a later
+// turn of the loop as a Send function's early result is, so a callback
+// set after the call still runs. Room is made as entries leave. A
+// producer that would rather wait than drop its work waits for it with
+// [BelowSend], which finishes once the queue holds n entries or fewer:
+//
+//	q := tqueue.New(ev, "outbox", tqueue.WithLimit(64))
+//	...
+//	req := tqueue.BelowSend(ev, q, 63) // room for one more
+//	req.SetCallback(func(req *tevent.Req[struct{}]) {
+//		if err := tqueue.BelowRecv(req); err != nil {
+//			return // timed out, cancelled
+//		}
+//		// add the next entry
+//	})
+//
+// Several requests may wait at once; they finish as the length falls to
+// each one's threshold, highest first, each only while the queue is still
+// that short, so a producer that refills the queue keeps the next one
+// waiting rather than waking it into ErrFull. BelowSend works on a queue
+// without a limit too, which never refuses an entry.
+//
 // # Goroutines
 //
 // A queue belongs to the goroutine that runs its context's loop, as the
-// context's requests do. After the context is closed no trigger runs;
-// adding, receiving and abandoning stay safe.
+// context's requests do. After the context is closed no trigger runs and
+// no [BelowSend] request finishes; adding, receiving and abandoning stay
+// safe.
 package tqueue

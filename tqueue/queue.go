@@ -15,9 +15,14 @@ import (
 // method, and every method of its entries, is called from there (or before
 // the loop first runs). Triggers run on the loop goroutine and must not
 // block.
+//
+// A queue made with [WithLimit] holds at most that many entries: an Add
+// past it queues nothing and fails its request with [ErrFull], and
+// [BelowSend] lets a producer wait for room.
 type Queue struct {
-	ev   *tevent.Context // immutable
-	name string          // immutable
+	ev    *tevent.Context // immutable
+	name  string          // immutable
+	limit int             // most entries held, 0 for no limit; immutable after New
 
 	// head and tail of the doubly linked list of entries, in order added;
 	// n counts them, head included.
@@ -31,16 +36,46 @@ type Queue struct {
 	// as an immediate and has not run yet, so it is queued at most once.
 	runFn     func()
 	scheduled bool
+
+	// below holds the BelowSend requests waiting for Len to fall; nil
+	// until the first one waits, so a queue nobody waits on pays one nil
+	// check when an entry leaves.
+	below *belowList
+}
+
+// Option configures a queue made by [New].
+type Option func(*Queue)
+
+// WithLimit bounds the queue to n entries, the head included: while it
+// holds n, [Queue.Add], [Queue.AddOptimizeEmpty] and [WaitSend] queue
+// nothing, return a nil *Entry and fail the request with [ErrFull] (through
+// a later turn of the loop, as [tevent.Req.Post], so a callback set after
+// the call still runs). Room is made as entries leave, that is as their
+// requests are received or abandoned; [BelowSend] waits for it. Len never
+// exceeds n.
+//
+// n == 0 means no limit, the default. A negative n is a programming error:
+// New panics.
+func WithLimit(n int) Option {
+	return func(q *Queue) {
+		if n < 0 {
+			panic(fmt.Sprintf("tqueue: WithLimit(%d): negative limit", n))
+		}
+		q.limit = n
+	}
 }
 
 // New creates a running queue whose triggers run on ev's loop
-// (tevent_queue_create). The name is only for the caller's diagnostics; see
-// [Queue.Name]. ev must not be nil.
-func New(ev *tevent.Context, name string) *Queue {
+// (tevent_queue_create), configured by opts. The name is only for the
+// caller's diagnostics; see [Queue.Name]. ev must not be nil.
+func New(ev *tevent.Context, name string, opts ...Option) *Queue {
 	if ev == nil {
 		panic("tqueue: New with a nil context")
 	}
 	q := &Queue{ev: ev, name: name, running: true}
+	for _, opt := range opts {
+		opt(q)
+	}
 	q.runFn = q.runHead
 	return q
 }
@@ -93,6 +128,11 @@ func (q *Queue) Stop() { q.running = false }
 // queue until req is received or abandoned, finished by whatever else the
 // caller arranges.
 //
+// On a queue made with [WithLimit] that holds its limit, Add queues
+// nothing, returns nil and fails req with [ErrFull]; its callback runs on
+// a later turn of the loop, so one set after Add returns still runs. A
+// request already finished keeps its own result.
+//
 // req must belong to the queue's context; Add panics otherwise, since the
 // trigger would run on another loop's goroutine. Adding a request that has
 // already been received or abandoned returns an entry that is not in the
@@ -105,7 +145,9 @@ func (q *Queue) Add(req tevent.Request, trigger func()) *Entry {
 // running and req has no callback yet ([tevent.Request.HasCallback]), the
 // trigger runs at once, inside this call, saving a turn of the loop
 // (tevent_queue_add_optimize_empty). In every other case the trigger runs
-// from an immediate, as with Add.
+// from an immediate, as with Add. At the limit of a [WithLimit] queue it
+// refuses req with [ErrFull], as Add does; the queue is not empty then, so
+// the pattern below still holds.
 //
 // The trigger may then finish req before its caller has set a callback, so
 // a Send function that uses it ends as Samba's do:
@@ -125,6 +167,10 @@ func (q *Queue) add(req tevent.Request, trigger func(), wait *tevent.Req[struct{
 	}
 	if ev := req.Context(); ev != q.ev {
 		panic(fmt.Sprintf("tqueue: Add to queue %q of a request on another context", q.name))
+	}
+	if q.limit > 0 && q.n >= q.limit && req.State() != tevent.StateReceived {
+		refuse(req, ErrFull)
+		return nil
 	}
 	e := &Entry{q: q, req: req, trigger: trigger, wait: wait}
 	// A blocker has nothing to trigger: it counts as triggered from the
@@ -152,6 +198,28 @@ func (q *Queue) add(req tevent.Request, trigger func(), wait *tevent.Req[struct{
 	}
 	q.kick()
 	return e
+}
+
+// failer is what every [tevent.Req] offers beyond [tevent.Request]: enough
+// to fail a request of any result type from a later turn of the loop.
+type failer interface {
+	DeferCallback()
+	Error(err error) bool
+}
+
+// refuse fails req with err, its callback deferred to a later turn as Post
+// would, so that a callback set after Add returns still runs. A request
+// already finished keeps its result.
+func refuse(req tevent.Request, err error) {
+	if !req.IsInProgress() {
+		return
+	}
+	f, ok := req.(failer)
+	if !ok {
+		panic(fmt.Sprintf("tqueue: cannot refuse a %T: it has no Error and DeferCallback methods", req))
+	}
+	f.DeferCallback()
+	f.Error(err)
 }
 
 // kick schedules the trigger of the head, if it is due and not already
@@ -195,6 +263,9 @@ func (q *Queue) remove(e *Entry) {
 	e.prev, e.next = nil, nil
 	e.linked = false
 	q.n--
+	if q.below != nil {
+		q.below.lenFell(q)
+	}
 	if wasHead {
 		q.kick()
 	}

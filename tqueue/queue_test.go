@@ -20,6 +20,19 @@ func loopWait(t *testing.T, ev *tevent.Context) {
 	}
 }
 
+// at runs fn when ev's fake clock reaches d after epoch.
+func at(ev *tevent.Context, d time.Duration, fn func()) {
+	ev.AddTimer(epoch.Add(d), func(*tevent.Timer, time.Time) { fn() })
+}
+
+// clockLogf returns a Printf that appends its line to *log, prefixed with
+// the time since epoch on ev's fake clock.
+func clockLogf(ev *tevent.Context, log *[]string) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		*log = append(*log, fmt.Sprintf("%v ", ev.Now().Sub(epoch))+fmt.Sprintf(format, args...))
+	}
+}
+
 // receive is a callback that collects the result, releasing the request's
 // queue entry.
 func receive[T any](req *tevent.Req[T]) { _, _ = req.Recv() }
@@ -523,23 +536,18 @@ func TestTimeoutWhileWaiting(t *testing.T) {
 		ev := newCtx(tevent.WithClock(tevent.NewFakeClock(epoch)))
 		q := tqueue.New(ev, "q")
 		var log []string
-		at := func(d time.Duration, fn func()) {
-			ev.AddTimer(epoch.Add(d), func(*tevent.Timer, time.Time) { fn() })
-		}
-		logf := func(format string, args ...any) {
-			log = append(log, fmt.Sprintf("%v ", ev.Now().Sub(epoch))+fmt.Sprintf(format, args...))
-		}
+		logf := clockLogf(ev, &log)
 
 		a := tevent.NewReq[int](ev)
 		a.SetCallback(func(a *tevent.Req[int]) { _, err := a.Recv(); logf("a received %v", err) })
-		q.Add(a, func() { logf("trigger a"); at(2*time.Second, func() { a.Done(1) }) })
+		q.Add(a, func() { logf("trigger a"); at(ev, 2*time.Second, func() { a.Done(1) }) })
 
 		// b times out at 1s; its callback keeps it unreceived until 3s.
 		b := tevent.NewReq[int](ev)
 		b.SetEndTime(epoch.Add(time.Second))
 		b.SetCallback(func(b *tevent.Req[int]) {
 			logf("b finished %v", b.State())
-			at(3*time.Second, func() {
+			at(ev, 3*time.Second, func() {
 				_, err := b.Recv()
 				logf("b received, timed out: %v", errors.Is(err, tevent.ErrTimedOut))
 			})
@@ -554,12 +562,12 @@ func TestTimeoutWhileWaiting(t *testing.T) {
 			logf("c received, cancelled: %v", errors.Is(err, tevent.ErrCancelled))
 		})
 		q.Add(c, func() { logf("trigger c") })
-		at(500*time.Millisecond, func() { c.Cancel() })
+		at(ev, 500*time.Millisecond, func() { c.Cancel() })
 
 		d := tevent.NewReq[int](ev)
 		d.SetCallback(func(d *tevent.Req[int]) { _, err := d.Recv(); logf("d received %v", err) })
 		q.Add(d, func() { logf("trigger d (len %d)", q.Len()); d.Done(4) })
-		at(2500*time.Millisecond, func() { logf("len %d", q.Len()) })
+		at(ev, 2500*time.Millisecond, func() { logf("len %d", q.Len()) })
 
 		loopWait(t, ev)
 		want := []string{
@@ -659,8 +667,10 @@ func TestAddPanics(t *testing.T) {
 		}
 		wantPanic("other context", "another context", func() { q.Add(tevent.NewReq[int](other), func() {}) })
 		wantPanic("WaitSend other context", "another context", func() { tqueue.WaitSend(other, q) })
+		wantPanic("BelowSend other context", "another context", func() { tqueue.BelowSend(other, q, 0) })
 		wantPanic("nil request", "nil request", func() { q.Add(nil, func() {}) })
 		wantPanic("nil context", "nil context", func() { tqueue.New(nil, "x") })
+		wantPanic("negative limit", "negative limit", func() { tqueue.New(ev, "x", tqueue.WithLimit(-1)) })
 		if q.Len() != 0 {
 			t.Fatalf("Len = %d after refused adds", q.Len())
 		}

@@ -16,7 +16,9 @@ import "github.com/gotevent/gotevent/tevent"
 //
 // The request may take an end time ([tevent.Req.SetEndTime]); one that times
 // out, or is cancelled, while it waits finishes with that error and also
-// holds the queue until received. ev must be q's context.
+// holds the queue until received. On a queue made with [WithLimit] that
+// holds its limit, the request joins nothing and fails with [ErrFull]
+// instead, on a later turn of the loop. ev must be q's context.
 func WaitSend(ev *tevent.Context, q *Queue) *tevent.Req[struct{}] {
 	req := tevent.NewReq[struct{}](ev)
 	q.add(req, nil, req, false)
@@ -26,7 +28,7 @@ func WaitSend(ev *tevent.Context, q *Queue) *tevent.Req[struct{}] {
 // WaitRecv receives a request made by [WaitSend], releasing its place in the
 // queue: the next entry is triggered on a later turn of the loop. It returns
 // nil if the request reached the head, or the error it finished with
-// instead ([tevent.ErrTimedOut], [tevent.ErrCancelled]), or
+// instead ([tevent.ErrTimedOut], [tevent.ErrCancelled], [ErrFull]), or
 // [tevent.ErrInProgress] (without releasing anything) while it still waits.
 func WaitRecv(req *tevent.Req[struct{}]) error {
 	_, err := req.Recv()

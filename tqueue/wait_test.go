@@ -68,9 +68,7 @@ func TestWaitSendTimeout(t *testing.T) {
 		ev := newCtx(tevent.WithClock(tevent.NewFakeClock(epoch)))
 		lock := tqueue.New(ev, "lock")
 		var log []string
-		logf := func(format string, args ...any) {
-			log = append(log, fmt.Sprintf("%v ", ev.Now().Sub(epoch))+fmt.Sprintf(format, args...))
-		}
+		logf := clockLogf(ev, &log)
 		first := tqueue.WaitSend(ev, lock)
 		first.SetCallback(func(req *tevent.Req[struct{}]) {
 			logf("first acquired")
