@@ -74,6 +74,21 @@ func testMessage(i int) [][]byte {
 	return [][]byte{hdr, body[:len(body)/2], {}, body[len(body)/2:]}
 }
 
+// writeMessages writes test messages 0 to n-1 to w and returns the bytes
+// they make.
+func writeMessages(t testing.TB, w *tsocket.Writer, n int) []byte {
+	t.Helper()
+	var want []byte
+	for i := range n {
+		bufs := testMessage(i)
+		want = append(want, bytes.Join(bufs, nil)...)
+		if err := w.Write(bufs...); err != nil {
+			t.Fatalf("Write %d: %v", i, err)
+		}
+	}
+	return want
+}
+
 func drainRecv(t testing.TB, req *tevent.Req[struct{}]) error {
 	t.Helper()
 	poll(t, req)
@@ -114,14 +129,7 @@ func TestWriterInOrder(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		pairs(t, func() *tevent.Context { return newCtx() }, func(t *testing.T, ev *tevent.Context, a, b *tsocket.Stream) {
 			w := tsocket.NewWriter(ev, a, tsocket.WriterLimits{})
-			var want []byte
-			for i := range 2000 {
-				bufs := testMessage(i)
-				want = append(want, bytes.Join(bufs, nil)...)
-				if err := w.Write(bufs...); err != nil {
-					t.Fatalf("Write %d: %v", i, err)
-				}
-			}
+			want := writeMessages(t, w, 2000)
 			if n, err := b.PendingBytes(); n != 0 || err != nil {
 				t.Fatalf("the peer has %d bytes (%v) before the loop ran: Write wrote", n, err)
 			}
@@ -614,14 +622,7 @@ func TestWriterClose(t *testing.T) {
 		ev := newCtx()
 		a, b := unixPair(t, ev)
 		w := tsocket.NewWriter(ev, a, tsocket.WriterLimits{})
-		var want []byte
-		for i := range 300 {
-			bufs := testMessage(i)
-			want = append(want, bytes.Join(bufs, nil)...)
-			if err := w.Write(bufs...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		want := writeMessages(t, w, 300)
 		c := tsocket.WriterCloseSend(ev, w)
 		if err := w.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
 			t.Fatalf("Write after WriterCloseSend: %v, want net.ErrClosed", err)
