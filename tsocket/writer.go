@@ -59,7 +59,8 @@ type WriterLimits struct {
 // The buffers given to Write are not copied: they belong to the Writer
 // until written, and the caller leaves them alone until then, which it
 // learns from a [WriterDrainSend] or from Buffered falling to 0. A Writer
-// forgets a buffer as soon as it is written, so it can be collected.
+// forgets its buffers as soon as the writev carrying them finishes, so they
+// can be collected.
 //
 // When a write fails (the peer reset the connection, the stream was closed
 // underneath), the Writer keeps that error: [Writer.Err] returns it, every
