@@ -42,6 +42,16 @@
 // Streams also carry Cyrus-style wait events ([Stream.AddWaitEvent]): timed
 // callbacks that reschedule themselves, for idle timeouts and keep-alives.
 //
+// A server writes its replies through a [Writer], a stream's outbox:
+// [Writer.Write] queues buffers without copying them and returns, and the
+// Writer keeps one writev in flight carrying everything queued since the
+// last one started. [WriterLimits] bound it: past Soft, [Writer.OverSoft]
+// tells the server to stop reading that client until [WriterDrainSend]
+// reports that it caught up; past Hard, Write refuses with [ErrWriterFull]
+// and the server disconnects the client. [WriterCloseSend] writes what is
+// queued, then closes, so a client that half-closed after its last
+// request still gets every reply.
+//
 // # Datagrams
 //
 // [UDPSocket] and [UnixDgramSocket] give a [Dgram]; [RecvFromSend] receives

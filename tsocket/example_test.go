@@ -1,6 +1,7 @@
 package tsocket_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -180,4 +181,66 @@ func Example_idleTimeout() {
 	// Output:
 	// read "x" at +20s
 	// idle for 30s, closing after 50s
+}
+
+// A server that answers each request with a 16 KiB reply through a Writer
+// and stops reading a client that falls behind: over the soft limit it
+// waits for a drain to half of it, then reads again. The hard limit is
+// the client's last chance; a Write past it means disconnecting. The
+// client sends 100 requests and "q" at once, then reads every reply.
+func ExampleWriter() {
+	ev, _ := tevent.NewContext()
+	defer ev.Close()
+	client, server, _ := tsocket.Socketpair(ev)
+	defer client.Close()
+
+	const replySize = 16 << 10
+	lim := tsocket.WriterLimits{Soft: 64 << 10, Hard: 1 << 20}
+	w := tsocket.NewWriter(ev, server, lim)
+	paused, most := false, 0
+	req := make([]byte, 1)
+	var read func()
+	read = func() {
+		tsocket.ReadvSend(ev, server, [][]byte{req}).SetCallback(func(r *tevent.Req[int]) {
+			if _, err := tsocket.ReadvRecv(r); err != nil || req[0] == 'q' {
+				tsocket.WriterCloseSend(ev, w) // deliver what is queued, then close
+				return
+			}
+			if err := w.Write(bytes.Repeat(req, replySize)); err != nil {
+				server.Close() // ErrWriterFull: too far behind, or the write failed
+				return
+			}
+			most = max(most, w.Buffered())
+			if !w.OverSoft() {
+				read()
+				return
+			}
+			paused = true // read again once the client has caught up
+			tsocket.WriterDrainSend(ev, w, lim.Soft/2).SetCallback(func(d *tevent.Req[struct{}]) {
+				if tsocket.WriterDrainRecv(d) == nil {
+					read()
+				}
+			})
+		})
+	}
+	read()
+
+	tsocket.WritevSend(ev, client, [][]byte{append(bytes.Repeat([]byte("r"), 100), 'q')})
+	got, buf := 0, make([]byte, 64<<10)
+	for {
+		r := tsocket.ReadSomeSend(ev, client, buf)
+		r.Poll()
+		n, err := tsocket.ReadSomeRecv(r)
+		if err != nil {
+			fmt.Printf("client got %d replies, then %v\n", got/replySize, err)
+			break
+		}
+		got += n
+	}
+	fmt.Println("server paused reading:", paused)
+	fmt.Println("server held at most the soft limit and one reply:", most <= lim.Soft+replySize)
+	// Output:
+	// client got 100 replies, then EOF
+	// server paused reading: true
+	// server held at most the soft limit and one reply: true
 }
