@@ -32,11 +32,12 @@ var (
 	// ErrInProgress is returned by Recv on a request that has not finished.
 	ErrInProgress = errors.New("tevent: request still in progress")
 
-	// ErrRecordTooLong is returned (wrapped) by MaskEvent.ReadUntil when no
-	// delimiter ends a record within LineState.MaxRecord bytes. The buffered
-	// bytes are kept and every later call fails the same way, so the caller
-	// should close the connection. errors.Is(err, syscall.EMSGSIZE) also holds.
-	ErrRecordTooLong error = &errnoError{"tevent: record longer than LineState.MaxRecord", syscall.EMSGSIZE}
+	// ErrRecordTooLong is returned (wrapped) by MaskEvent.ReadUntil, and by
+	// tsocket.ReadUntilRecv, when no delimiter ends a record within the
+	// limit. The stream stays usable: the next read skips the rest of the
+	// record, up to and including its delimiter. errors.Is(err,
+	// syscall.EMSGSIZE) also holds.
+	ErrRecordTooLong error = &errnoError{"tevent: record too long", syscall.EMSGSIZE}
 )
 
 // errnoError is a sentinel that also matches one errno under errors.Is, so

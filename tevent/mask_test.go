@@ -274,11 +274,35 @@ func TestMaskReadUntilLimitsAndEOF(t *testing.T) {
 			if rec, _, err := e.ReadUntil(nl, &st); err != nil || string(rec) != "1234567\n" {
 				t.Fatalf("record of MaxRecord bytes: %q, %v", rec, err)
 			}
-			for range 2 { // and again: the error sticks
-				_, _, err := e.ReadUntil(nl, &st)
-				if !errors.Is(err, tevent.ErrRecordTooLong) || !errors.Is(err, syscall.EMSGSIZE) {
-					t.Fatalf("record of 9 bytes: %v, want ErrRecordTooLong", err)
-				}
+			if _, _, err := e.ReadUntil(nl, &st); !errors.Is(err, tevent.ErrRecordTooLong) || !errors.Is(err, syscall.EMSGSIZE) {
+				t.Fatalf("record of 9 bytes: %v, want ErrRecordTooLong", err)
+			}
+			// The fd stays usable: the long record is gone, the next one
+			// reads as usual.
+			if _, _, err := e.ReadUntil(nl, &st); err != unix.EAGAIN {
+				t.Fatalf("after the long record: %v, want EAGAIN", err)
+			}
+			maskWrite(t, a, "ok\n")
+			if rec, _, err := e.ReadUntil(nl, &st); err != nil || string(rec) != "ok\n" {
+				t.Fatalf("record after the long one: %q, %v", rec, err)
+			}
+		})
+
+		t.Run("max record, no delimiter yet", func(t *testing.T) {
+			a, b := testutil.Socketpair(t)
+			e := ev.BuildFDEvent(b, tevent.FDRead, nil, nil)
+			st := tevent.LineState{MaxRecord: 8}
+			maskWrite(t, a, "12345678") // refused now: with its delimiter it is over 8
+			if _, _, err := e.ReadUntil(nl, &st); !errors.Is(err, tevent.ErrRecordTooLong) {
+				t.Fatalf("8 bytes without a delimiter: %v, want ErrRecordTooLong", err)
+			}
+			maskWrite(t, a, "9abc")
+			if _, _, err := e.ReadUntil(nl, &st); err != unix.EAGAIN || len(st.Buffered()) != 0 {
+				t.Fatalf("skipping: %v with %q buffered, want EAGAIN and nothing held", err, st.Buffered())
+			}
+			maskWrite(t, a, "def\nnext\n")
+			if rec, _, err := e.ReadUntil(nl, &st); err != nil || string(rec) != "next\n" {
+				t.Fatalf("record after the skipped one: %q, %v", rec, err)
 			}
 		})
 

@@ -1,13 +1,13 @@
 package tevent
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"syscall"
 
 	"github.com/gotevent/gotevent/internal/rawio"
+	"github.com/gotevent/gotevent/internal/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -250,35 +250,23 @@ func (e *MaskEvent) ioStep(st *IOState) IOResult {
 // is ready to use. Use one LineState per fd, from one goroutine at a time.
 type LineState struct {
 	// MaxRecord is the longest record, delimiter included, ReadUntil
-	// accepts; 0 means DefaultMaxRecord. The buffer never grows past it.
+	// accepts; 0 means DefaultMaxRecord. The buffer never grows past it
+	// (or 4 KiB if that is more).
 	MaxRecord int
 
-	buf   []byte
-	r, w  int    // unread input is buf[r:w]
-	scan  int    // buf[r:scan] holds no delimiter: the search resumes here
-	delim []byte // the delimiter scan refers to
-	reads int    // read calls made, for tests
+	buf   record.Buffer // shared with tsocket.Reader
+	reads int           // read calls made, for tests
 }
-
-const lineStateMinBuf = 4096
 
 // Buffered returns the input read from the fd but not yet returned as a
 // record. A protocol that switches from records to counted reads (a header
 // line, then a body of known length) takes the start of the body from here
 // and then calls Discard. The slice is valid until the next call on st.
-func (st *LineState) Buffered() []byte { return st.buf[st.r:st.w] }
+func (st *LineState) Buffered() []byte { return st.buf.Buffered() }
 
 // Discard drops the first n buffered bytes (all of them if n is larger) and
 // returns how many it dropped.
-func (st *LineState) Discard(n int) int {
-	n = max(0, min(n, st.w-st.r))
-	st.r += n
-	st.scan = max(st.scan, st.r)
-	if st.r == st.w {
-		st.r, st.w, st.scan = 0, 0, 0
-	}
-	return n
-}
+func (st *LineState) Discard(n int) int { return st.buf.Discard(n) }
 
 func (st *LineState) maxRecord() int {
 	if st.MaxRecord <= 0 {
@@ -300,82 +288,29 @@ func (st *LineState) maxRecord() int {
 // copy it to keep it. The peer closing between records is io.EOF, in the
 // middle of one io.ErrUnexpectedEOF (the partial record stays in
 // Buffered). A record longer than st.MaxRecord fails with an error wrapping
-// ErrRecordTooLong. Read errors are returned as Read returns them.
+// ErrRecordTooLong as soon as MaxRecord bytes hold no delimiter; the fd
+// stays usable, as later calls skip the rest of the record, up to and
+// including its delimiter. Read errors are returned as Read returns them.
 func (e *MaskEvent) ReadUntil(delim []byte, st *LineState) ([]byte, Flags, error) {
 	if len(delim) == 0 {
 		return nil, 0, fmt.Errorf("tevent: ReadUntil(%d): empty delimiter: %w", e.fd, syscall.EINVAL)
 	}
-	if !bytes.Equal(delim, st.delim) {
-		st.delim = append(st.delim[:0], delim...)
-		st.scan = st.r
-	}
 	limit := st.maxRecord()
 	for {
-		if end, ok := st.find(); ok {
-			if end-st.r > limit {
-				// The record stays buffered, so every later call fails alike.
-				return nil, 0, fmt.Errorf("tevent: ReadUntil(%d): record of %d bytes: %w", e.fd, end-st.r, ErrRecordTooLong)
-			}
-			return st.take(end), 0, nil
+		switch rec, res := st.buf.Next(delim, limit); res {
+		case record.Found:
+			return rec, 0, nil
+		case record.TooLong:
+			return nil, 0, fmt.Errorf("tevent: ReadUntil(%d): record over %d bytes: %w", e.fd, limit, ErrRecordTooLong)
 		}
-		if st.w-st.r >= limit {
-			return nil, 0, fmt.Errorf("tevent: ReadUntil(%d): no delimiter within %d bytes: %w", e.fd, limit, ErrRecordTooLong)
-		}
-		st.makeRoom(limit)
-		n, need, err := e.Read(st.buf[st.w:])
+		n, need, err := e.Read(st.buf.Free(limit))
 		st.reads++
 		if err != nil {
-			if err == io.EOF && st.w > st.r {
-				err = io.ErrUnexpectedEOF
+			if err == io.EOF {
+				err = st.buf.EOF()
 			}
 			return nil, need, err
 		}
-		st.w += n
+		st.buf.Added(n)
 	}
-}
-
-// find returns the end of the first buffered record, searching only bytes
-// not searched before.
-func (st *LineState) find() (int, bool) {
-	from := max(st.scan, st.r)
-	i := bytes.Index(st.buf[from:st.w], st.delim)
-	if i < 0 {
-		// A delimiter may start in the last len(delim)-1 bytes and end in
-		// input not read yet.
-		st.scan = max(st.r, st.w-len(st.delim)+1)
-		return 0, false
-	}
-	return from + i + len(st.delim), true
-}
-
-// take consumes the record buf[r:end] and returns it.
-func (st *LineState) take(end int) []byte {
-	rec := st.buf[st.r:end:end]
-	st.r, st.scan = end, end
-	if st.r == st.w {
-		// Empty: the next read starts at the front. rec stays valid until
-		// then, as documented.
-		st.r, st.w, st.scan = 0, 0, 0
-	}
-	return rec
-}
-
-// makeRoom makes space after st.w for a read: it moves the unread bytes to
-// the front when the tail is short, and grows the buffer (up to limit bytes)
-// when it is full of unread input.
-func (st *LineState) makeRoom(limit int) {
-	if st.r > 0 && len(st.buf)-st.w < len(st.buf)/4 {
-		n := copy(st.buf, st.buf[st.r:st.w])
-		st.scan = max(0, st.scan-st.r)
-		st.r, st.w = 0, n
-	}
-	if st.w < len(st.buf) {
-		return
-	}
-	size := min(max(2*len(st.buf), lineStateMinBuf), limit) // > len: unread < limit
-	buf := make([]byte, size)
-	copy(buf, st.buf[st.r:st.w])
-	st.scan = max(0, st.scan-st.r)
-	st.r, st.w = 0, st.w-st.r
-	st.buf = buf
 }

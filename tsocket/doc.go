@@ -36,6 +36,16 @@
 // same with a buffer asked for only once the socket is readable, so an
 // idle connection holds none.
 //
+// A [Reader] does that parsing for record protocols, as bufio.Reader does
+// for an io.Reader: [ReadUntilSend] returns the next line (or any record
+// ending in a delimiter) as a slice of its buffer, and [ReadFullSend]
+// fills a buffer with a payload of known size, reading what it does not
+// hold straight into place. A record over the Reader's limit fails with
+// [ErrRecordTooLong] and is skipped, so the stream stays usable and an
+// endless line costs no more than the limit. The Reader owns the stream's
+// read side; it shares its record splitting with the callback-mask API's
+// MaskEvent.ReadUntil.
+//
 // One read and one write may be in flight on a stream; a second fails with
 // [ErrBusy]. [WritevQueueSend] and [ReadvPDUQueueSend] go through a
 // [tqueue.Queue] instead, so that any number of writers take turns.

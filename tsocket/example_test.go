@@ -3,7 +3,10 @@ package tsocket_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotevent/gotevent/tevent"
@@ -243,4 +246,65 @@ func ExampleWriter() {
 	// client got 100 replies, then EOF
 	// server paused reading: true
 	// server held at most the soft limit and one reply: true
+}
+
+// An SMTP-style server reading commands with a Reader: lines of up to 64
+// bytes, and after BDAT (RFC 3030's counted alternative to DATA) a payload
+// of the announced size, read with ReadFullSend. A line too long is
+// answered and skipped; the session goes on.
+func ExampleReader() {
+	ev, _ := tevent.NewContext()
+	defer ev.Close()
+	client, server, _ := tsocket.Socketpair(ev)
+	defer client.Close()
+	defer server.Close()
+
+	r := tsocket.NewReader(ev, server, 64)
+	var command func()
+	command = func() {
+		tsocket.ReadUntilSend(ev, r, []byte("\r\n")).SetCallback(func(req *tevent.Req[[]byte]) {
+			line, err := tsocket.ReadUntilRecv(req)
+			switch {
+			case errors.Is(err, tsocket.ErrRecordTooLong):
+				fmt.Println("500 line too long")
+				command()
+				return
+			case err != nil:
+				fmt.Println("end:", err)
+				return
+			}
+			// line is valid until the next read on r: take what is needed now.
+			verb, arg, _ := strings.Cut(strings.TrimSuffix(string(line), "\r\n"), " ")
+			switch verb {
+			case "BDAT":
+				n, _ := strconv.Atoi(arg)
+				body := make([]byte, n)
+				tsocket.ReadFullSend(ev, r, body).SetCallback(func(req *tevent.Req[int]) {
+					if _, err := tsocket.ReadFullRecv(req); err != nil {
+						fmt.Println("end:", err)
+						return
+					}
+					fmt.Printf("250 %d octets: %q\n", n, body)
+					command()
+				})
+			case "QUIT":
+				fmt.Println("221 bye")
+			default:
+				fmt.Println("250", verb, "ok")
+				command()
+			}
+		})
+	}
+	command()
+
+	tsocket.WritevSend(ev, client, [][]byte{[]byte("HELO client.example\r\n" +
+		"MAIL FROM:<" + strings.Repeat("x", 80) + "@example.org>\r\n" +
+		"BDAT 14\r\nhello\r\nworld\r\n" +
+		"QUIT\r\n")})
+	ev.LoopWait()
+	// Output:
+	// 250 HELO ok
+	// 500 line too long
+	// 250 14 octets: "hello\r\nworld\r\n"
+	// 221 bye
 }

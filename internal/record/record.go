@@ -1,0 +1,203 @@
+// Package record holds stream input and cuts it into records that end in a
+// delimiter. It is the one implementation behind tevent's
+// MaskEvent.ReadUntil and tsocket's Reader: the buffer, the search for the
+// delimiter, the length limit and the rule for a record over it.
+//
+// The caller does the reading. The loop is
+//
+//	for {
+//		rec, res := b.Next(delim, limit)
+//		switch res {
+//		case record.Found: // use rec, valid until the next Free
+//		case record.TooLong: // refuse it; the rest of it is skipped
+//		case record.More:
+//			n, err := read(b.Free(limit))
+//			if err == io.EOF {
+//				err = b.EOF()
+//			}
+//			...
+//			b.Added(n)
+//		}
+//	}
+//
+// A Buffer never holds more than about max(limit, 4096) bytes (twice the
+// delimiter's length when that is more): a record that has not ended within
+// limit bytes is refused at once, and the bytes of it already held are
+// dropped then, except the last len(delim)-1, which may start its
+// delimiter.
+package record
+
+import (
+	"bytes"
+	"io"
+)
+
+// Result says what Next found.
+type Result uint8
+
+const (
+	// More: no whole record is held. Read into Free, call Added, and call
+	// Next again.
+	More Result = iota
+	// Found: the record, delimiter included, is returned.
+	Found
+	// TooLong: the next record is longer than the limit. What is held of
+	// it has been dropped; the rest of it, up to and including its
+	// delimiter, is skipped by the next Next or Skip.
+	TooLong
+)
+
+// minBuf is the size of the first buffer, and so about the size of a
+// read: big enough for many short records per read.
+const minBuf = 4096
+
+// Buffer is input read from a stream and not yet consumed. The zero value
+// is ready to use. A Buffer belongs to one reader, used from one goroutine
+// at a time; it does no I/O itself.
+type Buffer struct {
+	buf   []byte
+	r, w  int    // unread input is buf[r:w]
+	scan  int    // no delimiter starts in buf[r:scan]: the search resumes here
+	delim []byte // the delimiter scan refers to (a copy)
+	skip  bool   // dropping the rest of a record over the limit
+
+	scanned int // bytes searched, for tests of the linear-scan rule
+	copied  int // bytes moved by compaction and growth, likewise
+}
+
+// Next returns the next record ending in delim, delimiter included, if a
+// whole one is held and it is at most limit bytes long: a slice of the
+// buffer, valid until the next Free. A record known to be longer than
+// limit (one whose delimiter is past limit, or one of which limit bytes
+// are held without a delimiter) is TooLong, at once; the record is
+// dropped, and if its delimiter has not arrived the Buffer skips input up
+// to it first thing in later calls. Otherwise Next returns More. Bytes are
+// searched once, whatever the size of the reads: a search resumes
+// len(delim)-1 bytes before the end of the last one. delim must not be
+// empty.
+func (b *Buffer) Next(delim []byte, limit int) ([]byte, Result) {
+	if !bytes.Equal(delim, b.delim) {
+		b.delim = append(b.delim[:0], delim...)
+		b.scan = b.r
+	}
+	if b.skip && !b.Skip() {
+		return nil, More
+	}
+	end, ok := b.find()
+	switch {
+	case ok && end-b.r > limit:
+		b.consume(end)
+		return nil, TooLong
+	case ok:
+		rec := b.buf[b.r:end:end]
+		b.consume(end)
+		return rec, Found
+	case b.w-b.r >= limit:
+		b.skip = true
+		b.drop()
+		return nil, TooLong
+	}
+	return nil, More
+}
+
+// Skip drops held input up to and including the delimiter of the record
+// being skipped, and reports whether it got there. If not, everything is
+// dropped but the last len(delim)-1 bytes: read more and call it again. It
+// reports true at once when nothing is being skipped.
+func (b *Buffer) Skip() bool {
+	if !b.skip {
+		return true
+	}
+	if end, ok := b.find(); ok {
+		b.skip = false
+		b.consume(end)
+		return true
+	}
+	b.drop()
+	return false
+}
+
+// EOF returns the error for input that ends now: io.EOF between records,
+// io.ErrUnexpectedEOF inside one (its bytes stay in Buffered) or inside
+// one being skipped.
+func (b *Buffer) EOF() error {
+	if b.skip || b.r < b.w {
+		return io.ErrUnexpectedEOF
+	}
+	return io.EOF
+}
+
+// Free makes room for a read and returns the space to read into, never
+// empty when Next has just returned More (or Skip false): it moves the
+// unread bytes to the front when little room is left behind them, and
+// grows the buffer only when they fill most of it, up to max(limit, 4096)
+// bytes. Records returned earlier may be overwritten from here on.
+func (b *Buffer) Free(limit int) []byte {
+	free := len(b.buf) - b.w
+	short := free == 0 || free < len(b.buf)/4
+	if short && b.r > 0 {
+		n := copy(b.buf, b.buf[b.r:b.w])
+		b.copied += n
+		b.scan -= b.r
+		b.r, b.w = 0, n
+		free = len(b.buf) - b.w
+		short = free == 0 || free < len(b.buf)/4
+	}
+	if size := max(limit, minBuf, 2*len(b.delim)); short && len(b.buf) < size {
+		buf := make([]byte, min(max(2*len(b.buf), minBuf), size))
+		b.copied += copy(buf, b.buf[b.r:b.w])
+		b.scan -= b.r
+		b.r, b.w = 0, b.w-b.r
+		b.buf = buf
+	}
+	return b.buf[b.w:]
+}
+
+// Added records that n bytes were read into the slice Free returned.
+func (b *Buffer) Added(n int) { b.w += n }
+
+// Buffered returns the input held and not yet returned as a record, valid
+// until the next Free. A protocol that switches from records to counted
+// reads takes the start of its payload from here, then calls Discard.
+func (b *Buffer) Buffered() []byte { return b.buf[b.r:b.w] }
+
+// Discard drops the first n buffered bytes (all of them if n is larger)
+// and returns how many it dropped.
+func (b *Buffer) Discard(n int) int {
+	n = max(0, min(n, b.w-b.r))
+	b.consume(b.r + n)
+	return n
+}
+
+// Cap returns the size of the buffer, for tests of the memory bound.
+func (b *Buffer) Cap() int { return len(b.buf) }
+
+// find returns the end of the first held delimiter, searching only bytes
+// not searched before.
+func (b *Buffer) find() (int, bool) {
+	from := max(b.scan, b.r)
+	b.scanned += b.w - from
+	i := bytes.Index(b.buf[from:b.w], b.delim)
+	if i < 0 {
+		// A delimiter may start in the last len(delim)-1 bytes and end in
+		// input not read yet.
+		b.scan = max(b.r, b.w-len(b.delim)+1)
+		return 0, false
+	}
+	return from + i + len(b.delim), true
+}
+
+// consume moves the read position to end.
+func (b *Buffer) consume(end int) {
+	b.r = end
+	b.scan = max(b.scan, end)
+	if b.r == b.w {
+		// Empty: the next read starts at the front. A record just
+		// returned stays valid until then, as documented.
+		b.r, b.w, b.scan = 0, 0, 0
+	}
+}
+
+// drop discards what find has searched, keeping the bytes that may start
+// a delimiter.
+func (b *Buffer) drop() { b.consume(max(b.scan, b.r)) }
