@@ -5,6 +5,7 @@ package poller
 import (
 	"os"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -77,9 +78,9 @@ func (p *pollBackend) Del(fd int) error {
 }
 
 func (p *pollBackend) Wait(events []Event, msec int) (int, error) {
-	n, err := unix.Poll(p.fds, msec)
+	n, err := sys.Poll(p.fds, msec)
 	if err != nil {
-		if err == unix.EINTR {
+		if sys.Interrupted(err) {
 			return 0, nil
 		}
 		return 0, os.NewSyscallError("poll", err)
