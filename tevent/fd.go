@@ -6,7 +6,7 @@ import (
 	"syscall"
 
 	"github.com/gotevent/gotevent/internal/poller"
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // FDHandler is called on the loop goroutine when fde's fd is ready for some
@@ -170,7 +170,7 @@ func (fde *FD) remove() error {
 		c.nfds--
 	}
 	if fde.autoClose {
-		if err := unix.Close(fde.fd); err != nil {
+		if err := sys.Close(fde.fd); err != nil {
 			return os.NewSyscallError("close", err)
 		}
 	}
