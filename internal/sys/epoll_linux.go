@@ -26,7 +26,7 @@ func EpollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
 
 // EpollWaitNow is epoll_wait(2) with a zero timeout, made with
 // RawSyscall: it never blocks whatever the descriptors, so it need not go
-// through the scheduler (see Read). len(events) must be at least 1.
+// through the scheduler (see io_linux.go). len(events) must be at least 1.
 func EpollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
 	return result(epollWaitNow(epfd, events))
 }
