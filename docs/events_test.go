@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -20,8 +21,8 @@ func Example_fdEvent() {
 		return
 	}
 	defer ev.Close()
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+	p, err := sys.Pipe()
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -82,7 +83,7 @@ func Example_timer() {
 func Example_iteration() {
 	ev := newFakeContext()
 	defer ev.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -38,15 +38,7 @@ func closeWaitPair(t *testing.T, ev *tevent.Context, fds *rawFDs, network string
 		t.Fatal(err)
 	}
 	if network == "tcp" {
-		// The FIN has arrived: our side is in CLOSE_WAIT.
-		info, err := unix.GetsockoptTCPInfo(s.Fd(), unix.IPPROTO_TCP, unix.TCP_INFO)
-		if err != nil {
-			t.Fatal(err)
-		}
-		const tcpCloseWait = 8 // TCP_CLOSE_WAIT in linux/tcp_states.h
-		if info.State != tcpCloseWait {
-			t.Fatalf("TCP state %d, want CLOSE_WAIT (%d)", info.State, tcpCloseWait)
-		}
+		checkCloseWait(t, s.Fd()) // the FIN has arrived
 	}
 	return s, b, w
 }

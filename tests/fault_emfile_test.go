@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -59,7 +60,9 @@ func emfileChild() int {
 	if err != nil {
 		return childFatal("%v", err)
 	}
-	lim := unix.Rlimit{Cur: uint64(open + slots), Max: uint64(open + slots)}
+	var lim unix.Rlimit
+	setRlim(&lim.Cur, open+slots)
+	setRlim(&lim.Max, open+slots)
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return childFatal("setrlimit: %v", err)
 	}
@@ -111,7 +114,7 @@ func fillFDHoles() (int, error) {
 	}
 	for fd := 0; fd < top; fd++ {
 		if !open[fd] {
-			if err := unix.Dup3(0, fd, unix.O_CLOEXEC); err != nil {
+			if err := sys.Dup2(0, fd); err != nil {
 				return 0, fmt.Errorf("dup3 onto %d: %v", fd, err)
 			}
 		}

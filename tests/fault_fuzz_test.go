@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
@@ -159,7 +160,7 @@ func readUntilLoop(t *testing.T, backend string, data, delim []byte, maxRecord i
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -202,9 +203,12 @@ func (r *rawFDs) close(t testing.TB, fd int) {
 func (r *rawFDs) tcp(t testing.TB) (a, b int) {
 	t.Helper()
 	mk := func() int {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := sys.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 		if err != nil {
 			t.Fatalf("socket: %v", err)
+		}
+		if err := unix.SetNonblock(fd, false); err != nil {
+			t.Fatalf("set blocking: %v", err)
 		}
 		return r.add(fd)
 	}
@@ -224,9 +228,9 @@ func (r *rawFDs) tcp(t testing.TB) (a, b int) {
 	if err := unix.Connect(a, sa); err != nil { // blocking: completes into the backlog
 		t.Fatalf("connect: %v", err)
 	}
-	nb, _, err := unix.Accept4(l, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	nb, _, err := sys.Accept(l) // queued already: does not wait
 	if err != nil {
-		t.Fatalf("accept4: %v", err)
+		t.Fatalf("accept: %v", err)
 	}
 	b = r.add(nb)
 	if err := unix.SetNonblock(a, true); err != nil {
@@ -238,7 +242,7 @@ func (r *rawFDs) tcp(t testing.TB) (a, b int) {
 // socketpair returns a non-blocking, close-on-exec AF_UNIX stream pair.
 func (r *rawFDs) socketpair(t testing.TB) (a, b int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatalf("socketpair: %v", err)
 	}
@@ -364,9 +368,20 @@ func (b *lockedBuffer) String() string {
 // startChild runs this test binary as a child in mode, with extra
 // environment variables. It is killed and waited for at cleanup if the test
 // did not wait for it.
+// qemuEnv, when set (make test-arm64 sets it), names the qemu-user
+// emulator the test binary runs under.
+const qemuEnv = "GOTEVENT_QEMU"
+
 func startChild(t testing.TB, mode string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1", "-test.timeout=0")
+	args := []string{os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1", "-test.timeout=0"}
+	if emu := os.Getenv(qemuEnv); emu != "" {
+		// Under qemu-user (make test-arm64) the kernel cannot exec this
+		// binary itself: qemu does not follow exec, and nothing tells
+		// the kernel to hand the binary to it. Run the child under it too.
+		args = append([]string{emu}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
 	c := &child{t: t, cmd: cmd, lines: make(chan string, 1024), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr
@@ -516,6 +531,10 @@ func childStdin(ev *tevent.Context, fn func(line string), eof func()) {
 	}()
 }
 
+// setRlim sets a field of unix.Rlimit to n: the fields are uint64 on
+// Linux and darwin but int64 on FreeBSD.
+func setRlim[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }
+
 // raiseNOFILE raises the soft RLIMIT_NOFILE towards the hard limit so that
 // at least need descriptors can be open, and reports whether that is
 // possible.
@@ -523,10 +542,10 @@ func raiseNOFILE(need uint64) (ok bool, lim unix.Rlimit, err error) {
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return false, lim, err
 	}
-	if lim.Cur >= need {
+	if uint64(lim.Cur) >= need {
 		return true, lim, nil
 	}
-	if lim.Max < need {
+	if uint64(lim.Max) < need {
 		return false, lim, nil
 	}
 	nl := lim

@@ -18,7 +18,6 @@ import (
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
-	"golang.org/x/sys/unix"
 )
 
 // The RESP soak: clients churn against the demo's RESP server, which runs
@@ -91,10 +90,8 @@ func respChild() int {
 	sample := func() soakSample {
 		s := soakSample{fds: testutil.OpenFDs(), goroutines: runtime.NumGoroutine(), heap: heapObjectsBytes(),
 			conns: srv.Conns(), keys: store.Len(), logs: logs}
-		// For a listening socket, TCP_INFO's unacked is the length of the
-		// accept queue.
-		if info, err := unix.GetsockoptTCPInfo(l.Fd(), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
-			s.backlog = int(info.Unacked)
+		if n, ok := acceptQueue(l.Fd()); ok {
+			s.backlog = n
 		}
 		return s
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tqueue"
@@ -89,9 +90,12 @@ func smallBufPair(t testing.TB, ev *tevent.Context, network string, bufSize int)
 		setBufs(b)
 	} else {
 		mk := func() int {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			fd, err := sys.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 			if err != nil {
 				t.Fatalf("socket: %v", err)
+			}
+			if err := unix.SetNonblock(fd, false); err != nil {
+				t.Fatalf("set blocking: %v", err)
 			}
 			setBufs(fd)
 			return fds.add(fd)
@@ -111,8 +115,8 @@ func smallBufPair(t testing.TB, ev *tevent.Context, network string, bufSize int)
 		if err := unix.Connect(a, sa); err != nil {
 			t.Fatalf("connect: %v", err)
 		}
-		if b, _, err = unix.Accept4(l, unix.SOCK_CLOEXEC); err != nil {
-			t.Fatalf("accept4: %v", err)
+		if b, _, err = sys.Accept(l); err != nil { // queued already: does not wait
+			t.Fatalf("accept: %v", err)
 		}
 		fds.add(b)
 		fds.close(t, l)

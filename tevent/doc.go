@@ -18,7 +18,8 @@
 // never called.
 //
 // The backend is epoll on Linux, or poll(2) when asked for with
-// [WithBackend]("poll"). fd events are level-triggered, as in tevent.
+// [WithBackend]("poll"); poll(2) on other systems. fd events are
+// level-triggered, as in tevent.
 //
 // # Closing
 //

@@ -1,3 +1,9 @@
+//go:build linux
+
+// The examples make their socketpair non-blocking and close-on-exec in one
+// call, as they should, with Linux's SOCK_NONBLOCK|SOCK_CLOEXEC; darwin
+// has no such flags (make the fds and then set O_NONBLOCK there).
+
 package tevent_test
 
 import (

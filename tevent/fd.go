@@ -7,7 +7,7 @@ import (
 	"syscall"
 
 	"github.com/gotevent/gotevent/internal/poller"
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // FDHandler is called on the loop goroutine when fde's fd is ready for some
@@ -92,7 +92,7 @@ func (c *Context) AddFD(fd int, flags Flags, h FDHandler) (*FD, error) {
 	}
 	// Checked here, not left to the backend: poll(2) takes any number and
 	// reports POLLNVAL for ever, and the table below is indexed by it.
-	if err := checkFd(fd); err != nil {
+	if err := sys.CheckOpen(fd); err != nil {
 		return nil, fmt.Errorf("tevent: AddFD(%d): %w", fd, os.NewSyscallError("fcntl", err))
 	}
 	c.gen++
@@ -259,15 +259,9 @@ func (fde *FD) remove() error {
 		c.nfds--
 	}
 	if fde.autoClose {
-		if err := unix.Close(fde.fd); err != nil {
+		if err := sys.Close(fde.fd); err != nil {
 			return os.NewSyscallError("close", err)
 		}
 	}
 	return nil
-}
-
-// checkFd reports EBADF for a descriptor number that is not open.
-func checkFd(fd int) error {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err
 }

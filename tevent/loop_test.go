@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
@@ -227,7 +228,7 @@ func TestReusedFDNumberIsNotCalledForOldReadiness(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
 		a1, a2 := testutil.Socketpair(t)
-		bfds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		bfds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +255,7 @@ func TestReusedFDNumberIsNotCalledForOldReadiness(t *testing.T) {
 			num := other.Fd()
 			other.SetAutoClose(true)
 			other.Remove()
-			if err := unix.Dup3(c1, num, unix.O_CLOEXEC); err != nil {
+			if err := sys.Dup2(c1, num); err != nil {
 				t.Errorf("dup3: %v", err)
 				return
 			}

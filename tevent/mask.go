@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // MaskFunc is the callback of a MaskEvent. It runs on the loop goroutine
@@ -355,7 +355,7 @@ func (e *MaskEvent) Close() error {
 	}
 	e.state = maskClosed
 	e.resumable.Store(false)
-	if err := unix.Close(e.fd); err != nil {
+	if err := sys.Close(e.fd); err != nil {
 		return os.NewSyscallError("close", err)
 	}
 	return nil

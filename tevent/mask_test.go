@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
@@ -545,8 +546,8 @@ func TestMaskReadWriteErrors(t *testing.T) {
 func TestMaskWritePipe(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		p, err := sys.Pipe()
+		if err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Close(p[1])
@@ -573,13 +574,13 @@ func TestMaskIOBlockingFD(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
 		a, b := testutil.Socketpair(t)
-		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		p, err := sys.Pipe()
+		if err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Close(p[0])
 		defer unix.Close(p[1])
-		for _, fd := range []int{a, b} {
+		for _, fd := range []int{a, b, p[0], p[1]} {
 			if err := unix.SetNonblock(fd, false); err != nil {
 				t.Fatal(err)
 			}

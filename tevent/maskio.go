@@ -6,8 +6,8 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/gotevent/gotevent/internal/rawio"
 	"github.com/gotevent/gotevent/internal/record"
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,14 +29,14 @@ func (e *MaskEvent) Read(buf []byte) (n int, need Flags, err error) {
 	raw := e.rawOK()
 	for {
 		if raw {
-			n, err = rawio.Read(e.fd, buf)
+			n, err = sys.Read(e.fd, buf)
 		} else {
-			n, err = unix.Read(e.fd, buf)
+			n, err = sys.ReadBlocking(e.fd, buf)
 		}
 		switch {
-		case err == unix.EINTR:
+		case sys.Interrupted(err):
 			continue
-		case err == unix.EAGAIN:
+		case sys.WouldBlock(err):
 			return 0, FDRead, unix.EAGAIN
 		case err != nil:
 			return 0, 0, os.NewSyscallError("read", err)
@@ -58,7 +58,8 @@ func (e *MaskEvent) Read(buf []byte) (n int, need Flags, err error) {
 // MSG_NOSIGNAL. On an fd that is not a socket (a pipe) it falls back to
 // write(2); a broken pipe then raises SIGPIPE, which the Go runtime ignores
 // for descriptors other than 1 and 2 (see os/signal), and the write returns
-// EPIPE.
+// EPIPE. darwin has no MSG_NOSIGNAL: there a socket raises SIGPIPE the same
+// way unless it has SO_NOSIGPIPE, as every socket tsocket makes has.
 func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 	if len(buf) == 0 {
 		return 0, 0, nil
@@ -68,26 +69,26 @@ func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 		call := "write"
 		switch {
 		case e.notSock && raw:
-			n, err = rawio.Write(e.fd, buf)
+			n, err = sys.Write(e.fd, buf)
 		case e.notSock:
-			n, err = unix.Write(e.fd, buf)
+			n, err = sys.WriteBlocking(e.fd, buf)
 		case raw:
 			call = "send"
-			n, err = rawio.Send(e.fd, buf, unix.MSG_NOSIGNAL)
+			n, err = sys.Send(e.fd, buf)
 		default:
 			call = "sendmsg"
-			n, err = unix.SendmsgN(e.fd, buf, nil, nil, unix.MSG_NOSIGNAL)
+			n, err = sys.SendBlocking(e.fd, buf)
 		}
 		if !e.notSock && err == unix.ENOTSOCK {
 			e.notSock = true
 			continue
 		}
-		switch err {
-		case nil:
+		switch {
+		case err == nil:
 			return n, 0, nil
-		case unix.EINTR:
+		case sys.Interrupted(err):
 			continue
-		case unix.EAGAIN:
+		case sys.WouldBlock(err):
 			return 0, FDWrite, unix.EAGAIN
 		}
 		return 0, 0, os.NewSyscallError(call, err)
@@ -95,13 +96,13 @@ func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 }
 
 // rawOK reports whether e's fd is non-blocking, so that Read and Write may
-// bypass the scheduler (package rawio). It asks the kernel once per event,
+// bypass the scheduler (package sys). It asks the kernel once per event,
 // so an fd made blocking after its first Read or Write must get a new
 // event. A blocking fd is served through the usual system calls.
 func (e *MaskEvent) rawOK() bool {
 	if e.nonblock == 0 {
 		e.nonblock = -1
-		if rawio.Nonblocking(e.fd) {
+		if sys.Nonblocking(e.fd) {
 			e.nonblock = 1
 		}
 	}
@@ -225,7 +226,7 @@ func (e *MaskEvent) ioStep(st *IOState) IOResult {
 			n, _, err = e.Read(st.buf[st.Done:])
 		}
 		switch {
-		case err == unix.EAGAIN:
+		case sys.WouldBlock(err):
 			st.Need = FDRead
 			if st.op == ioWrite {
 				st.Need = FDWrite

@@ -1,6 +1,7 @@
 package tsocket
 
 import (
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -72,8 +73,8 @@ func (st *connectState) start(domain int) error {
 		return st.fail(err)
 	}
 	for {
-		err = sysConnect(fd, sa)
-		if !interrupted(err) {
+		err = sys.Connect(fd, sa)
+		if !sys.Interrupted(err) {
 			break
 		}
 	}
@@ -95,10 +96,10 @@ func (st *connectState) start(domain int) error {
 
 // writable runs when the connect has finished, one way or the other.
 func (st *connectState) writable(*tevent.FD, tevent.Flags) {
-	err := socketError(st.fd)
+	err := sys.SocketError(st.fd)
 	switch err {
 	case nil:
-		if _, perr := unix.Getpeername(st.fd); perr != nil {
+		if _, perr := sys.Getpeername(st.fd); perr != nil {
 			return // spurious wake-up: still connecting
 		}
 	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
@@ -117,7 +118,7 @@ func (st *connectState) connected() {
 	fd := st.fd
 	st.fd = -1
 	if st.network == "tcp" {
-		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // an optimisation only
+		_ = sys.SetNoDelay(fd) // an optimisation only
 	}
 	s := newStream(st.ev, fd, st.network)
 	s.remote = st.remote
@@ -146,7 +147,7 @@ func (st *connectState) cleanup(state tevent.State) {
 // (socketpair(2), both ends non-blocking and close-on-exec), as Samba's
 // tests build with tstream_bsd_existing_socket.
 func Socketpair(ev *tevent.Context) (*Stream, *Stream, error) {
-	fds, err := sysSocketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		return nil, nil, opError("socketpair", "unix", nil, nil, sysErr("socketpair", err))
 	}
@@ -157,17 +158,17 @@ func Socketpair(ev *tevent.Context) (*Stream, *Stream, error) {
 // (tstream_bsd_existing_socket). The Stream takes ownership of fd and makes
 // it non-blocking; Close closes it. fd must be a SOCK_STREAM socket.
 func ExistingSocket(ev *tevent.Context, fd int) (*Stream, error) {
-	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	typ, err := sys.SocketType(fd)
 	if err != nil {
 		return nil, opError("existing", "", nil, nil, sysErr("getsockopt", err))
 	}
 	if typ != unix.SOCK_STREAM {
 		return nil, opError("existing", "", nil, nil, sysErr("getsockopt", unix.ESOCKTNOSUPPORT))
 	}
-	if err := unix.SetNonblock(fd, true); err != nil {
+	if err := sys.SetNonblock(fd); err != nil {
 		return nil, opError("existing", "", nil, nil, sysErr("fcntl", err))
 	}
-	sa, err := unix.Getsockname(fd)
+	sa, err := sys.Getsockname(fd)
 	if err != nil {
 		return nil, opError("existing", "", nil, nil, sysErr("getsockname", err))
 	}

@@ -1,6 +1,7 @@
 package tsocket
 
 import (
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -37,7 +38,7 @@ type Datagram struct {
 }
 
 // maxUDP is the largest UDP payload; unix datagrams may be larger and are
-// sized with FIONREAD.
+// sized with sys.PendingBytes where the system can tell (not FreeBSD).
 const maxUDP = 65536
 
 // UDPSocket creates a UDP socket (tdgram_inet_udp_socket), bound to local
@@ -58,7 +59,7 @@ func UnixDgramSocket(ev *tevent.Context, local, remote Address) (*Dgram, error) 
 		return nil, opError("socket", "unixgram", local, remote, &AddressError{Func: "UnixDgramSocket", Input: "ip", Reason: "not a unix address"})
 	}
 	if local == nil && remote == nil {
-		fds, err := sysSocket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		fds, err := sys.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
 		if err != nil {
 			return nil, opError("socket", "unixgram", nil, nil, sysErr("socket", err))
 		}
@@ -85,7 +86,7 @@ func newDgram(ev *tevent.Context, network string, local, remote Address) (*Dgram
 	if remote != nil {
 		sa, err := remote.sockaddr()
 		if err == nil {
-			err = sysConnect(fd, sa)
+			err = sys.Connect(fd, sa)
 		}
 		if err != nil {
 			closeFd(fd)
@@ -183,7 +184,7 @@ func RecvFromRecv(req *tevent.Req[Datagram]) ([]byte, Address, error) {
 func (d *Dgram) recvStep() {
 	size := maxUDP
 	if d.network == "unixgram" {
-		if n, err := unix.IoctlGetInt(d.reg.fd, unix.SIOCINQ); err == nil && n > size {
+		if n, err := sys.PendingBytes(d.reg.fd); err == nil && n > size {
 			size = n
 		}
 	}
@@ -194,13 +195,13 @@ func (d *Dgram) recvStep() {
 	var from unix.Sockaddr
 	var err error
 	for {
-		n, from, err = sysRecvfrom(d.reg.fd, d.buf, 0)
-		if !interrupted(err) {
+		n, from, err = sys.Recvfrom(d.reg.fd, d.buf)
+		if !sys.Interrupted(err) {
 			break
 		}
 	}
 	switch {
-	case wouldBlock(err):
+	case sys.WouldBlock(err):
 		if err := d.reg.set(d.wants()); err != nil {
 			d.finishRecv(Datagram{}, d.opErr("recvfrom", err))
 		}
@@ -269,13 +270,13 @@ func SendToRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 func (d *Dgram) sendStep() {
 	var err error
 	for {
-		err = sysSendto(d.reg.fd, d.sendBuf, unix.MSG_NOSIGNAL, d.sendTo)
-		if !interrupted(err) {
+		err = sys.Sendto(d.reg.fd, d.sendBuf, d.sendTo)
+		if !sys.Interrupted(err) {
 			break
 		}
 	}
 	switch {
-	case wouldBlock(err):
+	case sys.WouldBlock(err):
 		if err := d.reg.set(d.wants()); err != nil {
 			d.finishSend(d.opErr("sendto", err))
 		}
@@ -333,7 +334,7 @@ func (d *Dgram) failAll(err error, deferCB bool) {
 // LocalAddress returns the address d is bound to, or nil.
 func (d *Dgram) LocalAddress() Address {
 	if d.local == nil && !d.closed {
-		if sa, err := unix.Getsockname(d.reg.fd); err == nil {
+		if sa, err := sys.Getsockname(d.reg.fd); err == nil {
 			d.local = fromSockaddr(sa)
 		}
 	}
@@ -358,9 +359,9 @@ func (d *Dgram) Close() error {
 	d.closed = true
 	d.failAll(d.opErr("close", errClosed), true)
 	d.reg.drop()
-	err := sysClose(d.reg.fd)
+	err := sys.Close(d.reg.fd)
 	if d.unlink != "" {
-		_ = unix.Unlink(d.unlink) // gone already is fine
+		_ = sys.Unlink(d.unlink) // gone already is fine
 	}
 	if err != nil {
 		return d.opErr("close", sysErr("close", err))

@@ -90,6 +90,6 @@
 //
 // Failures wrap the errno in an [*OpError], so errors.Is(err,
 // syscall.ECONNRESET) holds; io.EOF and io.ErrUnexpectedEOF are returned
-// bare; a closed socket gives net.ErrClosed. Writes use MSG_NOSIGNAL: no
-// SIGPIPE is ever raised.
+// bare; a closed socket gives net.ErrClosed. Writes use MSG_NOSIGNAL
+// (darwin: the sockets have SO_NOSIGPIPE): no SIGPIPE is ever raised.
 package tsocket

@@ -1,16 +1,20 @@
 package tsocket
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/gotevent/gotevent/internal/sys"
+	"golang.org/x/sys/unix"
+)
 
-// SetAccept4 replaces accept4 for a test and returns a function restoring it.
-func SetAccept4(fn func(fd, flags int) (int, unix.Sockaddr, error)) (restore func()) {
-	old := sysAccept4
-	sysAccept4 = fn
-	return func() { sysAccept4 = old }
+// SetAccept replaces the listener's accept (accept4, or accept and fcntl
+// on darwin) for a test and returns a function restoring it.
+func SetAccept(fn func(fd int) (int, unix.Sockaddr, error)) (restore func()) {
+	old := sysAccept
+	sysAccept = fn
+	return func() { sysAccept = old }
 }
 
-// RealAccept4 is the real accept4.
-var RealAccept4 = unix.Accept4
+// RealAccept is the real accept.
+var RealAccept = sys.Accept
 
 // HasEvent reports whether s holds an fd event in its loop.
 func (s *Stream) HasEvent() bool { return s.reg.want != 0 }

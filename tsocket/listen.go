@@ -3,6 +3,7 @@ package tsocket
 import (
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -66,13 +67,13 @@ func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, 
 		return fail(err)
 	}
 	if network == "tcp" {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		if err := sys.SetReuseAddr(fd); err != nil {
 			closeFd(fd)
 			return fail(sysErr("setsockopt", err))
 		}
 	}
 	if cfg.reusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		if err := sys.SetReusePort(fd); err != nil {
 			closeFd(fd)
 			return fail(sysErr("setsockopt", err))
 		}
@@ -81,13 +82,13 @@ func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, 
 		closeFd(fd)
 		return fail(err)
 	}
-	if err := sysListen(fd, cfg.backlog); err != nil {
+	if err := sys.Listen(fd, cfg.backlog); err != nil {
 		closeFd(fd)
 		return fail(sysErr("listen", err))
 	}
 	l := &Listener{network: network, addr: addr}
 	l.reg.init(ev, fd, l.onFD)
-	if sa, err := unix.Getsockname(fd); err == nil {
+	if sa, err := sys.Getsockname(fd); err == nil {
 		l.addr = fromSockaddr(sa)
 	}
 	if ua, ok := addr.(*UnixAddr); ok && ua.path != "" && ua.path[0] != '@' {
@@ -120,9 +121,9 @@ func (l *Listener) Close() error {
 		req.Error(opError("accept", l.network, l.addr, nil, errClosed))
 	}
 	l.reg.drop()
-	err := sysClose(l.reg.fd)
+	err := sys.Close(l.reg.fd)
 	if l.unlink != "" {
-		_ = unix.Unlink(l.unlink) // gone already is fine
+		_ = sys.Unlink(l.unlink) // gone already is fine
 	}
 	if err != nil {
 		return opError("close", l.network, l.addr, nil, sysErr("close", err))
@@ -194,20 +195,20 @@ func (l *Listener) onFD(*tevent.FD, tevent.Flags) {
 // it did (and finished the request with it).
 func (l *Listener) acceptStep() bool {
 	for {
-		fd, sa, err := sysAccept4(l.reg.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, sa, err := sysAccept(l.reg.fd)
 		switch {
 		case err == nil:
 			l.backoff = 0
 			if l.network == "tcp" {
-				_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // an optimisation only
+				_ = sys.SetNoDelay(fd) // an optimisation only
 			}
 			s := newStream(l.reg.ev, fd, l.network)
 			s.remoteSA = sa
 			l.finish(s, nil)
 			return true
-		case interrupted(err), err == unix.ECONNABORTED:
+		case sys.Interrupted(err), err == unix.ECONNABORTED:
 			continue
-		case wouldBlock(err):
+		case sys.WouldBlock(err):
 			if err := l.reg.set(tevent.FDRead); err != nil {
 				l.finish(nil, err)
 			}
@@ -216,7 +217,7 @@ func (l *Listener) acceptStep() bool {
 			l.backOff()
 			return false
 		default:
-			l.finish(nil, sysErr("accept4", err))
+			l.finish(nil, sysErr(sys.AcceptCall, err))
 			return false
 		}
 	}

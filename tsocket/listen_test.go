@@ -75,7 +75,7 @@ func TestUnixListenConnect(t *testing.T) {
 func TestExistingSocket(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestExistingSocket(t *testing.T) {
 		if n, err := tsocket.ReadvRecv(r); n != 2 || err != nil || string(buf) != "ok" {
 			t.Fatalf("ReadvRecv = %d, %v, %q", n, err, buf)
 		}
-		pfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		pfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,12 +140,12 @@ func TestAcceptEMFILE(t *testing.T) {
 		}
 		defer closeT(t, l)
 		failures := 0
-		restore := tsocket.SetAccept4(func(fd, flags int) (int, unix.Sockaddr, error) {
+		restore := tsocket.SetAccept(func(fd int) (int, unix.Sockaddr, error) {
 			if failures < 6 {
 				failures++
 				return -1, nil, unix.EMFILE
 			}
-			return tsocket.RealAccept4(fd, flags)
+			return tsocket.RealAccept(fd)
 		})
 		defer restore()
 		c := tsocket.ConnectSend(ev, nil, l.Addr())
@@ -202,7 +202,7 @@ func TestAcceptChain(t *testing.T) {
 		// The clients connect with plain blocking calls: the connections
 		// wait in the backlog before the loop runs.
 		for range conns {
-			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package tsocket
 
 import (
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +41,7 @@ func DisconnectRecv(req *tevent.Req[struct{}]) error {
 
 // newSocket creates a non-blocking, close-on-exec socket.
 func newSocket(domain, typ int) (int, error) {
-	fd, err := sysSocket(domain, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := sys.Socket(domain, typ, 0)
 	if err != nil {
 		return -1, sysErr("socket", err)
 	}
@@ -53,14 +54,14 @@ func bindTo(fd int, a Address) error {
 	if err != nil {
 		return err
 	}
-	if err := sysBind(fd, sa); err != nil {
+	if err := sys.Bind(fd, sa); err != nil {
 		return sysErr("bind", err)
 	}
 	return nil
 }
 
 func closeFd(fd int) {
-	_ = sysClose(fd) // an fd that failed to become a socket: nothing to report to
+	_ = sys.Close(fd) // an fd that failed to become a socket: nothing to report to
 }
 
 // sameFamily checks that local and remote can be used on one socket and

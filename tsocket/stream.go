@@ -3,6 +3,7 @@ package tsocket
 import (
 	"io"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
 )
@@ -291,7 +292,7 @@ func (s *Stream) readStep() bool {
 		}
 		n, want, err := s.readOnce()
 		switch {
-		case wouldBlock(err):
+		case sys.WouldBlock(err):
 			if r.fn != nil {
 				// Hold no buffer while waiting: get is asked again.
 				s.one[0], r.iov = nil, nil
@@ -337,12 +338,12 @@ func (s *Stream) readOnce() (n, want int, err error) {
 	if r.idx == len(r.iov)-1 {
 		b := r.iov[r.idx][r.off:]
 		for {
-			n, err = sysRead(s.reg.fd, b)
-			if !interrupted(err) {
+			n, err = sys.Read(s.reg.fd, b)
+			if !sys.Interrupted(err) {
 				break
 			}
 		}
-		if err != nil && !wouldBlock(err) {
+		if err != nil && !sys.WouldBlock(err) {
 			err = sysErr("read", err)
 		}
 		return n, len(b), err
@@ -350,13 +351,13 @@ func (s *Stream) readOnce() (n, want int, err error) {
 	vec, want := iovecs(s.vec, r.iov, r.idx, r.off)
 	s.vec = vec
 	for {
-		n, err = sysReadv(s.reg.fd, vec)
-		if !interrupted(err) {
+		n, err = sys.Readv(s.reg.fd, vec)
+		if !sys.Interrupted(err) {
 			break
 		}
 	}
 	clear(vec) // do not keep the caller's buffers alive
-	if err != nil && !wouldBlock(err) {
+	if err != nil && !sys.WouldBlock(err) {
 		err = sysErr("readv", err)
 	}
 	return n, want, err
@@ -465,7 +466,7 @@ func (s *Stream) writeStep() {
 	for w.idx < len(w.iov) {
 		n, want, err := s.writeOnce()
 		switch {
-		case wouldBlock(err):
+		case sys.WouldBlock(err):
 			if err := s.reg.set(s.wants()); err != nil {
 				s.finishWrite(s.opErr("writev", err))
 			}
@@ -493,12 +494,12 @@ func (s *Stream) writeOnce() (n, want int, err error) {
 	if w.idx == len(w.iov)-1 {
 		b := w.iov[w.idx][w.off:]
 		for {
-			n, err = sysSend(s.reg.fd, b)
-			if !interrupted(err) {
+			n, err = sys.Send(s.reg.fd, b)
+			if !sys.Interrupted(err) {
 				break
 			}
 		}
-		if err != nil && !wouldBlock(err) {
+		if err != nil && !sys.WouldBlock(err) {
 			err = sysErr("send", err)
 		}
 		return n, len(b), err
@@ -506,13 +507,13 @@ func (s *Stream) writeOnce() (n, want int, err error) {
 	vec, want := iovecs(s.vec, w.iov, w.idx, w.off)
 	s.vec = vec
 	for {
-		n, err = sysSendmsg(s.reg.fd, vec)
-		if !interrupted(err) {
+		n, err = sys.Sendmsg(s.reg.fd, vec)
+		if !sys.Interrupted(err) {
 			break
 		}
 	}
 	clear(vec)
-	if err != nil && !wouldBlock(err) {
+	if err != nil && !sys.WouldBlock(err) {
 		err = sysErr("sendmsg", err)
 	}
 	return n, want, err
@@ -567,9 +568,9 @@ func (s *Stream) PendingBytes() (int, error) {
 	if s.closed {
 		return 0, s.opErr("ioctl", errClosed)
 	}
-	n, err := unix.IoctlGetInt(s.reg.fd, unix.SIOCINQ)
+	n, err := sys.PendingBytes(s.reg.fd)
 	if err != nil {
-		return 0, s.opErr("ioctl", sysErr("ioctl", err))
+		return 0, s.opErr("ioctl", sysErr(sys.PendingBytesCall, err))
 	}
 	return n, nil
 }
@@ -578,7 +579,7 @@ func (s *Stream) PendingBytes() (int, error) {
 // found (after Close).
 func (s *Stream) LocalAddress() Address {
 	if s.local == nil && !s.closed {
-		if sa, err := unix.Getsockname(s.reg.fd); err == nil {
+		if sa, err := sys.Getsockname(s.reg.fd); err == nil {
 			s.local = fromSockaddr(sa)
 		}
 	}
@@ -593,7 +594,7 @@ func (s *Stream) RemoteAddress() Address {
 			s.remote = fromSockaddr(sa)
 			s.remoteSA = nil
 		} else if !s.closed {
-			if sa, err := unix.Getpeername(s.reg.fd); err == nil {
+			if sa, err := sys.Getpeername(s.reg.fd); err == nil {
 				s.remote = fromSockaddr(sa)
 			}
 		}
@@ -617,7 +618,7 @@ func (s *Stream) Close() error {
 	s.failAll(s.opErr("close", errClosed), true)
 	s.removeWaitEvents()
 	s.reg.drop()
-	if err := sysClose(s.reg.fd); err != nil {
+	if err := sys.Close(s.reg.fd); err != nil {
 		return s.opErr("close", sysErr("close", err))
 	}
 	return nil

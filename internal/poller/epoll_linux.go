@@ -5,7 +5,7 @@ package poller
 import (
 	"os"
 
-	"github.com/gotevent/gotevent/internal/rawio"
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +21,7 @@ type epoll struct {
 }
 
 func newEpoll() (Poller, error) {
-	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	fd, err := sys.EpollCreate()
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
@@ -44,9 +44,12 @@ func toEpoll(interest uint32) uint32 {
 	return ev
 }
 
+// ctl registers or changes fd. sys.EpollCtl refuses (EBADF) a number that
+// does not fit the event's int32 Fd rather than let it truncate into
+// another descriptor's number.
 func (p *epoll) ctl(op int, fd int, tag uint32, interest uint32) error {
 	ev := unix.EpollEvent{Events: toEpoll(interest), Fd: int32(fd), Pad: int32(tag)}
-	return unix.EpollCtl(p.epfd, op, fd, &ev)
+	return sys.EpollCtl(p.epfd, op, fd, &ev)
 }
 
 func (p *epoll) Add(fd int, tag uint32, interest uint32) error {
@@ -64,7 +67,7 @@ func (p *epoll) Mod(fd int, tag uint32, interest uint32) error {
 }
 
 func (p *epoll) Del(fd int) error {
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+	if err := sys.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
@@ -79,13 +82,13 @@ func (p *epoll) Wait(events []Event, msec int) (int, error) {
 	var err error
 	if msec == 0 {
 		// Busy loops poll without blocking after every turn; such a call
-		// need not go through the scheduler (see package rawio).
-		n, err = rawio.EpollWaitNow(p.epfd, buf)
+		// need not go through the scheduler (see package sys).
+		n, err = sys.EpollWaitNow(p.epfd, buf)
 	} else {
-		n, err = unix.EpollWait(p.epfd, buf, msec)
+		n, err = sys.EpollWait(p.epfd, buf, msec)
 	}
 	if err != nil {
-		if err == unix.EINTR {
+		if sys.Interrupted(err) {
 			return 0, nil
 		}
 		return 0, os.NewSyscallError("epoll_wait", err)
@@ -117,7 +120,7 @@ func (p *epoll) Close() error {
 	if p.epfd < 0 {
 		return nil
 	}
-	err := unix.Close(p.epfd)
+	err := sys.Close(p.epfd)
 	p.epfd = -1
 	if err != nil {
 		return os.NewSyscallError("close", err)

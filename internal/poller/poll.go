@@ -5,11 +5,20 @@ package poller
 import (
 	"os"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
 // pollBackend keeps a dense pollfd array; index maps an fd number to its
-// slot so Mod and Del are O(1) (Del swaps the last slot in).
+// slot so Mod and Del are O(1) (Del swaps the last slot in). Nothing is
+// sized by fd number: a registration costs one slot and one map entry
+// whatever the number.
+//
+// An fd that poll reports as POLLNVAL (closed behind the backend's back)
+// is reported once with Err and then parked: its slot's Fd is stored as
+// ^fd, a negative number poll(2) skips, until Mod re-arms it or Del drops
+// it. Without that, every Wait would return at once with the same report,
+// and a loop whose handler does not remove the fd would spin.
 type pollBackend struct {
 	fds   []unix.PollFd
 	tags  []uint32
@@ -36,9 +45,19 @@ func toPoll(interest uint32) int16 {
 	return ev
 }
 
+// slotFd returns the fd number of slot i, parked or not.
+func (p *pollBackend) slotFd(i int) int32 {
+	if fd := p.fds[i].Fd; fd < 0 {
+		return ^fd
+	}
+	return p.fds[i].Fd
+}
+
+// Add refuses an fd that is not open (EBADF), as epoll_ctl does: poll(2)
+// itself would take any number and report POLLNVAL for it.
 func (p *pollBackend) Add(fd int, tag uint32, interest uint32) error {
-	if fd < 0 {
-		return os.NewSyscallError("poll_add", unix.EBADF)
+	if err := sys.CheckOpen(fd); err != nil {
+		return os.NewSyscallError("poll_add", err)
 	}
 	if _, ok := p.index[int32(fd)]; ok {
 		return os.NewSyscallError("poll_add", unix.EEXIST)
@@ -49,18 +68,19 @@ func (p *pollBackend) Add(fd int, tag uint32, interest uint32) error {
 	return nil
 }
 
+// Mod changes interest and tag, and re-arms an fd parked after POLLNVAL.
 func (p *pollBackend) Mod(fd int, tag uint32, interest uint32) error {
-	i, ok := p.index[int32(fd)]
+	i, ok := p.lookup(fd)
 	if !ok {
 		return os.NewSyscallError("poll_mod", unix.ENOENT)
 	}
-	p.fds[i].Events = toPoll(interest)
+	p.fds[i] = unix.PollFd{Fd: int32(fd), Events: toPoll(interest)}
 	p.tags[i] = tag
 	return nil
 }
 
 func (p *pollBackend) Del(fd int) error {
-	i, ok := p.index[int32(fd)]
+	i, ok := p.lookup(fd)
 	if !ok {
 		return os.NewSyscallError("poll_del", unix.ENOENT)
 	}
@@ -68,7 +88,7 @@ func (p *pollBackend) Del(fd int) error {
 	if i != last {
 		p.fds[i] = p.fds[last]
 		p.tags[i] = p.tags[last]
-		p.index[p.fds[i].Fd] = i
+		p.index[p.slotFd(i)] = i
 	}
 	p.fds = p.fds[:last]
 	p.tags = p.tags[:last]
@@ -76,10 +96,21 @@ func (p *pollBackend) Del(fd int) error {
 	return nil
 }
 
+// lookup returns the slot of fd. A number that does not fit in an int32
+// is never registered (Add refuses it), so it must not be truncated into
+// one that is.
+func (p *pollBackend) lookup(fd int) (int, bool) {
+	if int(int32(fd)) != fd {
+		return 0, false
+	}
+	i, ok := p.index[int32(fd)]
+	return i, ok
+}
+
 func (p *pollBackend) Wait(events []Event, msec int) (int, error) {
-	n, err := unix.Poll(p.fds, msec)
+	n, err := sys.Poll(p.fds, msec)
 	if err != nil {
-		if err == unix.EINTR {
+		if sys.Interrupted(err) {
 			return 0, nil
 		}
 		return 0, os.NewSyscallError("poll", err)
@@ -112,6 +143,10 @@ func (p *pollBackend) Wait(events []Event, msec int) (int, error) {
 		}
 		events[out] = Event{Fd: p.fds[i].Fd, Tag: p.tags[i], Ready: r}
 		out++
+		if re&unix.POLLNVAL != 0 {
+			p.fds[i].Fd = ^p.fds[i].Fd // reported once: park it
+			p.fds[i].Revents = 0
+		}
 	}
 	return out, nil
 }

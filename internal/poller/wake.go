@@ -5,7 +5,7 @@ package poller
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // Fd is the descriptor to register for reading.
@@ -15,10 +15,10 @@ func (w *Waker) Fd() int { return w.rfd }
 func (w *Waker) Close() error {
 	var err error
 	if w.rfd >= 0 {
-		err = unix.Close(w.rfd)
+		err = sys.Close(w.rfd)
 	}
 	if w.wfd >= 0 && w.wfd != w.rfd {
-		if e := unix.Close(w.wfd); err == nil {
+		if e := sys.Close(w.wfd); err == nil {
 			err = e
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // Waker is the descriptor another goroutine writes to in order to wake a
@@ -17,7 +17,7 @@ type Waker struct {
 
 // NewWaker creates a non-blocking, close-on-exec waker.
 func NewWaker() (*Waker, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	fd, err := sys.Eventfd()
 	if err != nil {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
@@ -30,11 +30,11 @@ func (w *Waker) Wake() error {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1)
 	for {
-		_, err := unix.Write(w.wfd, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
+		_, err := sys.Write(w.wfd, b[:])
+		switch {
+		case err == nil, sys.WouldBlock(err):
 			return nil
-		case unix.EINTR:
+		case sys.Interrupted(err):
 			continue
 		}
 		return os.NewSyscallError("write", err)
@@ -45,11 +45,11 @@ func (w *Waker) Wake() error {
 func (w *Waker) Drain() error {
 	var b [8]byte
 	for {
-		_, err := unix.Read(w.rfd, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
+		_, err := sys.Read(w.rfd, b[:])
+		switch {
+		case err == nil, sys.WouldBlock(err):
 			return nil
-		case unix.EINTR:
+		case sys.Interrupted(err):
 			continue
 		}
 		return os.NewSyscallError("read", err)

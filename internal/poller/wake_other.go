@@ -5,7 +5,7 @@ package poller
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // Waker is the descriptor another goroutine writes to in order to wake a
@@ -16,17 +16,9 @@ type Waker struct {
 
 // NewWaker creates a non-blocking, close-on-exec waker.
 func NewWaker() (*Waker, error) {
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
+	p, err := sys.Pipe()
+	if err != nil {
 		return nil, os.NewSyscallError("pipe", err)
-	}
-	for _, fd := range p {
-		unix.CloseOnExec(fd)
-		if err := unix.SetNonblock(fd, true); err != nil {
-			unix.Close(p[0])
-			unix.Close(p[1])
-			return nil, os.NewSyscallError("fcntl", err)
-		}
 	}
 	return &Waker{rfd: p[0], wfd: p[1]}, nil
 }
@@ -36,11 +28,11 @@ func NewWaker() (*Waker, error) {
 func (w *Waker) Wake() error {
 	b := [1]byte{1}
 	for {
-		_, err := unix.Write(w.wfd, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
+		_, err := sys.Write(w.wfd, b[:])
+		switch {
+		case err == nil, sys.WouldBlock(err):
 			return nil
-		case unix.EINTR:
+		case sys.Interrupted(err):
 			continue
 		}
 		return os.NewSyscallError("write", err)
@@ -51,13 +43,13 @@ func (w *Waker) Wake() error {
 func (w *Waker) Drain() error {
 	var b [64]byte
 	for {
-		n, err := unix.Read(w.rfd, b[:])
+		n, err := sys.Read(w.rfd, b[:])
 		switch {
 		case err == nil && n == len(b):
 			continue
-		case err == nil, err == unix.EAGAIN:
+		case err == nil, sys.WouldBlock(err):
 			return nil
-		case err == unix.EINTR:
+		case sys.Interrupted(err):
 			continue
 		}
 		return os.NewSyscallError("read", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -68,7 +69,7 @@ func NoFDLeak(t testing.TB) {
 // number reused by a later descriptor is never closed by mistake.
 func Socketpair(t testing.TB) (int, int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatalf("socketpair: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -52,7 +53,7 @@ func serveMask(e *tevent.MaskEvent, _ tevent.Flags, _ time.Time) tevent.Flags {
 }
 
 func (t *tour) suspended() (string, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		return "", err
 	}
