@@ -35,7 +35,7 @@ func TestSocketOptions(t *testing.T) {
 			t.Fatal(err)
 		}
 		if getInt(t, a, unix.SOL_SOCKET, unix.SO_KEEPALIVE) == 0 ||
-			getInt(t, a, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE) != 91 ||
+			getInt(t, a, unix.IPPROTO_TCP, tsocket.TCPKeepIdle) != 91 ||
 			getInt(t, a, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL) != 91 {
 			t.Error("SetKeepAlive(true, 90.001s) did not set SO_KEEPALIVE and 91 s idle and interval")
 		}
