@@ -3,6 +3,7 @@ package tsocket
 import (
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +29,7 @@ func (s *Stream) SetKeepAlive(on bool, idle time.Duration) error {
 		return err
 	}
 	secs := int((idle + time.Second - 1) / time.Second)
-	if err := s.setsockopt("TCP_KEEPIDLE", unix.IPPROTO_TCP, sysTCPKeepIdle, secs); err != nil {
+	if err := s.setsockopt("TCP_KEEPIDLE", unix.IPPROTO_TCP, sys.TCPKeepIdle, secs); err != nil {
 		return err
 	}
 	return s.setsockopt("TCP_KEEPINTVL", unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs)
@@ -48,7 +49,7 @@ func (s *Stream) SetLinger(sec int) error {
 	if err := s.usable("setsockopt"); err != nil {
 		return err
 	}
-	if err := unix.SetsockoptLinger(s.reg.fd, unix.SOL_SOCKET, unix.SO_LINGER, &l); err != nil {
+	if err := sys.SetLinger(s.reg.fd, &l); err != nil {
 		return s.opErr("setsockopt", sysErr("setsockopt", err))
 	}
 	return nil
@@ -69,7 +70,7 @@ func (s *Stream) setsockopt(name string, level, opt, v int) error {
 	if err := s.usable("setsockopt"); err != nil {
 		return err
 	}
-	if err := unix.SetsockoptInt(s.reg.fd, level, opt, v); err != nil {
+	if err := sys.SetsockoptInt(s.reg.fd, level, opt, v); err != nil {
 		return s.opErr("setsockopt", sysErr("setsockopt", err))
 	}
 	return nil
