@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/internal/sys"
+	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -61,8 +62,8 @@ func emfileChild() int {
 		return childFatal("%v", err)
 	}
 	var lim unix.Rlimit
-	setRlim(&lim.Cur, open+slots)
-	setRlim(&lim.Max, open+slots)
+	testutil.SetRlim(&lim.Cur, open+slots)
+	testutil.SetRlim(&lim.Max, open+slots)
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return childFatal("setrlimit: %v", err)
 	}

@@ -531,10 +531,6 @@ func childStdin(ev *tevent.Context, fn func(line string), eof func()) {
 	}()
 }
 
-// setRlim sets a field of unix.Rlimit to n: the fields are uint64 on
-// Linux and darwin but int64 on FreeBSD.
-func setRlim[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }
-
 // raiseNOFILE raises the soft RLIMIT_NOFILE towards the hard limit so that
 // at least need descriptors can be open, and reports whether that is
 // possible.

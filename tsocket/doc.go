@@ -83,8 +83,28 @@
 // Sockets own their descriptors; closing the context does not close them.
 // Context.Close removes the events of requests in flight, but an idle
 // socket is not known to the loop at all, so a server keeps track of its
-// connections and closes them when it shuts down (as the demo's servers do
-// before their loop stops).
+// connections and closes them when it shuts down: [Serve] does that.
+//
+// # Servers
+//
+// [Serve] accepts on a listener and hands each stream to a handler,
+// tracking it until it is closed (by the handler with Stream.Close, or by
+// the Server): [Server.Conns] counts them, [Server.SetMaxConns] bounds
+// them by pausing the accepts. [ShutdownSend] is the graceful stop, as
+// net/http's Shutdown: it closes the listener, calls the
+// [Server.OnShutdown] hook for each open stream (where a server says BYE),
+// waits for the handlers to close them for a grace period on the loop's
+// clock, closes the rest, and reports how many in a [ShutdownError];
+// [Server.Close] and Context.Close close everything at once.
+//
+//	srv := tsocket.Serve(ev, l, handle)
+//	srv.OnShutdown(func(s *tsocket.Stream) { sayBye(s) })
+//	...
+//	req := tsocket.ShutdownSend(ev, srv, 10*time.Second) // on SIGTERM
+//
+// [NetConn] makes a stream a net.Conn for another goroutine, so that
+// bufio, net/textproto and other net.Conn code run on it: each call posts
+// its work to the loop and waits for it, at two goroutine switches a call.
 //
 // # Errors
 //

@@ -1,6 +1,7 @@
 package tsocket_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -307,4 +308,127 @@ func ExampleReader() {
 	// 500 line too long
 	// 250 14 octets: "hello\r\nworld\r\n"
 	// 221 bye
+}
+
+// A server that greets each client and closes a connection once its client
+// leaves, shut down gracefully: the OnShutdown hook says BYE to every open
+// connection, the clients leave, and ShutdownRecv reports that they all
+// closed within the grace period.
+func ExampleServe() {
+	ev, _ := tevent.NewContext()
+	defer ev.Close()
+	addr, _ := tsocket.InetAddress("ipv4", "127.0.0.1", 0)
+	l, err := tsocket.Listen(ev, addr)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := tsocket.Serve(ev, l, func(s *tsocket.Stream) {
+		tsocket.WritevSend(ev, s, [][]byte{[]byte("* OK hello\r\n")}).SetCallback(func(req *tevent.Req[int]) {
+			tsocket.WritevRecv(req)
+		})
+		tsocket.ReadSomeSend(ev, s, make([]byte, 64)).SetCallback(func(req *tevent.Req[int]) {
+			tsocket.ReadSomeRecv(req)
+			s.Close() // EOF or a line: either way this client is done
+		})
+	})
+	srv.OnShutdown(func(s *tsocket.Stream) {
+		tsocket.WritevSend(ev, s, [][]byte{[]byte("* BYE shutting down\r\n")}).SetCallback(func(req *tevent.Req[int]) {
+			tsocket.WritevRecv(req)
+		})
+	})
+
+	// Three clients, written synchronously with Poll.
+	read := func(c *tsocket.Stream) string {
+		buf := make([]byte, 64)
+		req := tsocket.ReadSomeSend(ev, c, buf)
+		req.Poll()
+		n, _ := tsocket.ReadSomeRecv(req)
+		return string(buf[:n])
+	}
+	var clients []*tsocket.Stream
+	for range 3 {
+		req := tsocket.ConnectSend(ev, nil, srv.Addr())
+		req.Poll()
+		c, err := tsocket.ConnectRecv(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%q\n", read(c))
+		clients = append(clients, c)
+	}
+	fmt.Println("open:", srv.Conns())
+
+	shut := tsocket.ShutdownSend(ev, srv, 5*time.Second)
+	for _, c := range clients {
+		fmt.Printf("%q\n", read(c))
+		c.Close()
+	}
+	shut.Poll()
+	fmt.Println("shutdown:", tsocket.ShutdownRecv(shut), "open:", srv.Conns())
+	// Output:
+	// "* OK hello\r\n"
+	// "* OK hello\r\n"
+	// "* OK hello\r\n"
+	// open: 3
+	// "* BYE shutting down\r\n"
+	// "* BYE shutting down\r\n"
+	// "* BYE shutting down\r\n"
+	// shutdown: <nil> open: 0
+}
+
+// upper writes back in upper case whatever s reads, on the loop, until
+// the peer closes.
+func upper(ev *tevent.Context, s *tsocket.Stream) {
+	buf := make([]byte, 512)
+	tsocket.ReadSomeSend(ev, s, buf).SetCallback(func(req *tevent.Req[int]) {
+		n, err := tsocket.ReadSomeRecv(req)
+		if err != nil {
+			s.Close()
+			return
+		}
+		tsocket.WritevSend(ev, s, [][]byte{bytes.ToUpper(buf[:n])}).SetCallback(func(req *tevent.Req[int]) {
+			if _, err := tsocket.WritevRecv(req); err != nil {
+				s.Close()
+				return
+			}
+			upper(ev, s)
+		})
+	})
+}
+
+// bufio on a NetConn, from a goroutine of its own, while the loop runs on
+// this one and serves the other end of the socketpair with requests.
+func ExampleNetConn() {
+	ev, _ := tevent.NewContext()
+	defer ev.Close()
+	a, b, err := tsocket.Socketpair(ev)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	upper(ev, b)
+	conn := tsocket.NetConn(a) // on the loop's goroutine, before handing it over
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		for _, msg := range []string{"hello", "net.Conn code", "on a stream"} {
+			fmt.Fprintf(conn, "%s\n", msg)
+			line, err := r.ReadString('\n')
+			fmt.Printf("%q %v\n", line, err)
+		}
+	}()
+	// The end the loop serves keeps a request in flight until the
+	// goroutine's Close reaches it and it reads EOF, so LoopWait goes on
+	// serving the goroutine's posts until then.
+	ev.LoopWait()
+	<-done
+	// Output:
+	// "HELLO\n" <nil>
+	// "NET.CONN CODE\n" <nil>
+	// "ON A STREAM\n" <nil>
 }

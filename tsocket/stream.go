@@ -42,6 +42,10 @@ type Stream struct {
 	cleanupFn func(tevent.State) // s.cleanup, bound once
 
 	waits []*WaitEvent
+
+	// onClose, when set, runs once at the end of the first Close: it is
+	// how the Server that accepted the stream learns it is gone.
+	onClose func(*Stream)
 }
 
 // readState is the read in flight: one of req (ReadvSend, ReadSomeSend),
@@ -615,6 +619,9 @@ func (s *Stream) Close() error {
 	s.LocalAddress() // keep the addresses for error messages
 	s.RemoteAddress()
 	s.closed = true
+	if s.onClose != nil {
+		defer s.onClose(s)
+	}
 	s.failAll(s.opErr("close", errClosed), true)
 	s.removeWaitEvents()
 	s.reg.drop()

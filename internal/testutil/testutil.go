@@ -87,3 +87,7 @@ func Socketpair(t testing.TB) (int, int) {
 	}
 	return fds[0], fds[1]
 }
+
+// SetRlim sets a field of unix.Rlimit to n: the fields are uint64 on Linux
+// and darwin but int64 on FreeBSD.
+func SetRlim[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }

@@ -4,6 +4,8 @@ go 1.24.0
 
 replace github.com/gotevent/gotevent => ../..
 
+require golang.org/x/net v0.50.0
+
 require (
 	github.com/bytedance/gopkg v0.1.1 // indirect
 	github.com/cloudwego/gopkg v0.1.4 // indirect
