@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/internal/sys"
+	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
