@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/gotevent/gotevent/internal/errno"
 )
 
 // Errors returned by this package. Test for them with errors.Is: every
@@ -19,37 +21,26 @@ var (
 	// accept started while one of the same kind is in flight on the same
 	// socket, and of a disconnect while a writev or sendto is in flight.
 	// errors.Is(err, syscall.EBUSY) also holds.
-	ErrBusy error = &errnoError{"tsocket: operation already in flight", syscall.EBUSY}
+	ErrBusy error = errno.New("tsocket: operation already in flight", syscall.EBUSY)
 
 	// ErrInvalidAddress is wrapped by every [AddressError]; errors.Is(err,
 	// syscall.EINVAL) also holds.
-	ErrInvalidAddress error = &errnoError{"tsocket: invalid address", syscall.EINVAL}
+	ErrInvalidAddress error = errno.New("tsocket: invalid address", syscall.EINVAL)
 
 	// ErrEmptyVector is the error of a readv or writev given no buffers.
 	// errors.Is(err, syscall.EINVAL) also holds.
-	ErrEmptyVector error = &errnoError{"tsocket: empty I/O vector", syscall.EINVAL}
+	ErrEmptyVector error = errno.New("tsocket: empty I/O vector", syscall.EINVAL)
 
 	// ErrWrongContext is returned when a request is started on a context
 	// other than the one the socket's events live on while the socket is
 	// in use there. A socket whose last request has ended keeps its fd
 	// event until that context's next iteration, and can move only then.
 	// errors.Is(err, syscall.EINVAL) also holds.
-	ErrWrongContext error = &errnoError{"tsocket: socket is in use on another event context", syscall.EINVAL}
+	ErrWrongContext error = errno.New("tsocket: socket is in use on another event context", syscall.EINVAL)
 )
 
 // errClosed is what requests on a closed or disconnected socket fail with.
 var errClosed = net.ErrClosed
-
-// errnoError is a sentinel that also matches one errno under errors.Is, so
-// code written against errno values (as Samba's is) keeps working.
-type errnoError struct {
-	msg   string
-	errno syscall.Errno
-}
-
-func (e *errnoError) Error() string { return e.msg }
-
-func (e *errnoError) Is(target error) bool { return target == e.errno }
 
 // AddressError reports an address that could not be built or parsed: a host
 // name where a numeric address is required, a family that does not match,
