@@ -27,8 +27,9 @@ var (
 	// syscall.EINVAL) also holds.
 	ErrInvalidAddress error = errno.New("tsocket: invalid address", syscall.EINVAL)
 
-	// ErrEmptyVector is the error of a readv or writev given no buffers.
-	// errors.Is(err, syscall.EINVAL) also holds.
+	// ErrEmptyVector is the error of a readv or writev given no buffers,
+	// and of a ReadvPDUSend whose NextVectorFunc returns buffers that are
+	// all empty. errors.Is(err, syscall.EINVAL) also holds.
 	ErrEmptyVector error = errno.New("tsocket: empty I/O vector", syscall.EINVAL)
 
 	// ErrWrongContext is returned when a request is started on a context

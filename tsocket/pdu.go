@@ -6,8 +6,9 @@ import "github.com/gotevent/gotevent/tevent"
 // inside ReadvPDUSend and then each time the vector it returned last has
 // been filled completely. It returns the buffers to fill next (owned by the
 // caller), an empty vector when the PDU is complete, or an error that fails
-// the request. A vector whose buffers are all empty counts as filled at
-// once and next is asked again.
+// the request. A vector of buffers that are all empty is a mistake (the
+// end of the PDU is the empty vector): it fails the request with
+// ErrEmptyVector, which matches syscall.EINVAL.
 //
 // next runs on the loop goroutine and must not block. It may close s; the
 // request then fails with net.ErrClosed.
@@ -63,5 +64,12 @@ func (s *Stream) nextVector() bool {
 	}
 	r.iov = iov
 	r.idx, r.off = advance(iov, 0, 0, 0)
+	if r.idx == len(iov) {
+		// Buffers but no bytes: next should have ended the PDU with an
+		// empty vector. Taking it as filled would ask next again at
+		// once, for ever (Samba's tstream_readv_pdu fails it the same).
+		s.finishRead(0, s.opErr("readv", ErrEmptyVector))
+		return false
+	}
 	return true
 }
