@@ -134,7 +134,7 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 	case s.rd.active():
 		return s.opErr(op, ErrBusy)
 	}
-	if err := s.reg.use(ev, len(s.waits) > 0 || s.wr.req != nil); err != nil {
+	if err := s.reg.use(ev, s.hasWaits() || s.wr.req != nil); err != nil {
 		return s.opErr(op, err)
 	}
 	return nil
@@ -244,8 +244,9 @@ func (s *Stream) readOnce() (n, want int, err error) {
 		}
 		return n, len(b), err
 	}
-	vec, want := iovecs(s.vec, r.iov, r.idx, r.off)
-	s.vec = vec
+	x := s.extra()
+	vec, want := iovecs(x.vec, r.iov, r.idx, r.off)
+	x.vec = vec
 	for {
 		n, err = sysReadv(s.reg.fd, vec)
 		if !interrupted(err) {

@@ -18,8 +18,9 @@ import (
 //
 // A Stream is laid out to stay small (320 bytes) because a server holds
 // one per connection: the state of the read and the write in flight lives
-// in it so requests allocate nothing else, and the iovec array for
-// multi-buffer calls is allocated only by the first such call.
+// in it so requests allocate nothing else, and what few streams use (wait
+// events, the iovec array of multi-buffer calls) lives in a streamExtra
+// made on first use.
 type Stream struct {
 	reg fdReg
 
@@ -33,13 +34,31 @@ type Stream struct {
 
 	rd  readState
 	wr  writeState
-	vec []unix.Iovec // scratch iovec array for multi-buffer calls
-	one [1][]byte    // the vector of ReadSomeSend and ReadSomeFuncSend
+	one [1][]byte // the vector of ReadSomeSend and ReadSomeFuncSend
 
 	cleanupFn func(tevent.State) // s.cleanup, bound once
 
-	waits []*WaitEvent
+	x *streamExtra // nil until first needed
 }
+
+// streamExtra is the part of a Stream that few streams use, kept out of
+// line so that every connection's Stream stays in its size class.
+type streamExtra struct {
+	vec   []unix.Iovec // scratch iovec array for multi-buffer calls
+	waits []*WaitEvent // in the order they were added
+}
+
+// extra returns s.x, making it on first use.
+func (s *Stream) extra() *streamExtra {
+	if s.x == nil {
+		s.x = &streamExtra{}
+	}
+	return s.x
+}
+
+// hasWaits reports whether s has wait events, which hold timers on its
+// context and so tie it there.
+func (s *Stream) hasWaits() bool { return s.x != nil && len(s.x.waits) > 0 }
 
 func newStream(ev *tevent.Context, fd int, network string) *Stream {
 	s := &Stream{unix: network == "unix"}

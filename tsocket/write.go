@@ -27,7 +27,7 @@ func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	case s.wr.req != nil:
 		err = s.opErr("writev", ErrBusy)
 	default:
-		if e := s.reg.use(ev, len(s.waits) > 0 || s.rd.active()); e != nil {
+		if e := s.reg.use(ev, s.hasWaits() || s.rd.active()); e != nil {
 			err = s.opErr("writev", e)
 		}
 	}
@@ -93,8 +93,9 @@ func (s *Stream) writeOnce() (n, want int, err error) {
 		}
 		return n, len(b), err
 	}
-	vec, want := iovecs(s.vec, w.iov, w.idx, w.off)
-	s.vec = vec
+	x := s.extra()
+	vec, want := iovecs(x.vec, w.iov, w.idx, w.off)
+	x.vec = vec
 	for {
 		n, err = sysSendmsg(s.reg.fd, vec)
 		if !interrupted(err) {
