@@ -282,3 +282,69 @@ func TestWrongContext(t *testing.T) {
 		}
 	})
 }
+
+// In steady state every kind of read costs its request and nothing else:
+// the state of the read in flight lives in the Stream. Each round is a
+// read and a write, two requests; a multi-buffer vector adds nothing once
+// the stream's iovec array exists.
+func TestReadAllocations(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b := unixPair(t, ev)
+		msg := [][]byte{[]byte("pi"), []byte("ng")}
+		buf := make([]byte, 4)
+		one, two := [][]byte{buf}, [][]byte{buf[:2], buf[2:]}
+		pduVec := [][]byte{buf}
+		pduStep := 0
+		next := func(*tsocket.Stream) ([][]byte, error) {
+			if pduStep++; pduStep == 1 {
+				return pduVec, nil
+			}
+			return nil, nil
+		}
+		reads := []struct {
+			name string
+			read func() error
+		}{
+			{"ReadvSend", func() error {
+				_, err := tsocket.ReadvRecv(pollReq(t, tsocket.ReadvSend(ev, b, one)))
+				return err
+			}},
+			{"ReadvSend of two buffers", func() error {
+				_, err := tsocket.ReadvRecv(pollReq(t, tsocket.ReadvSend(ev, b, two)))
+				return err
+			}},
+			{"ReadSomeSend", func() error {
+				_, err := tsocket.ReadSomeRecv(pollReq(t, tsocket.ReadSomeSend(ev, b, buf)))
+				return err
+			}},
+			{"ReadvPDUSend", func() error {
+				pduStep = 0
+				return tsocket.ReadvPDURecv(pollReq(t, tsocket.ReadvPDUSend(ev, b, next)))
+			}},
+		}
+		for _, r := range reads {
+			round := func() {
+				w := tsocket.WritevSend(ev, a, msg)
+				if err := r.read(); err != nil || string(buf) != "ping" {
+					t.Fatalf("%s: read %q, %v", r.name, buf, err)
+				}
+				if _, err := tsocket.WritevRecv(pollReq(t, w)); err != nil {
+					t.Fatalf("%s: write: %v", r.name, err)
+				}
+				clear(buf)
+			}
+			round()
+			if avg := testing.AllocsPerRun(100, round); avg > 2 {
+				t.Errorf("%s: %.1f allocations per read and write; want at most 2 (the requests)", r.name, avg)
+			}
+		}
+	})
+}
+
+// pollReq polls req and returns it, for a Recv in the same expression.
+func pollReq[T any](t *testing.T, req *tevent.Req[T]) *tevent.Req[T] {
+	t.Helper()
+	poll(t, req)
+	return req
+}

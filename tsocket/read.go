@@ -6,32 +6,134 @@ import (
 	"github.com/gotevent/gotevent/tevent"
 )
 
-// readState is the read in flight: one of req (ReadvSend, ReadSomeSend),
-// pdu (ReadvPDUSend) or fn (ReadSomeFuncSend).
+// The read engine. Every read request on a Stream (ReadvSend,
+// ReadSomeSend, ReadSomeFuncSend and ReadvPDUSend) runs on one engine,
+// readStep, which fills the vector s.rd.v from the socket and waits for
+// readiness when the socket has nothing. What differs from one kind of
+// read to another is a reader: where the vector comes from, when the read
+// is over, and what its request returns.
+
+// reader is the read in flight on a Stream, one implementation per kind of
+// read. Each kind's state lives in the Stream (readKinds) and s.rd.r
+// points at it, so that starting a read allocates nothing beyond its
+// request. Its methods run on the loop goroutine, from the engine.
+type reader interface {
+	// op names the request in errors: "readv" or "read".
+	op() string
+	// vector is called when s.rd.v has nothing left to fill: before the
+	// first read of a kind that supplies its vector late, and each time
+	// the vector has been filled. It sets a vector with at least one byte
+	// to fill and reports true, or ends the request and reports false.
+	vector(s *Stream) bool
+	// got is told that the last read put n > 0 bytes into s.rd.v, which
+	// has already moved past them. It reports whether the read goes on;
+	// if not, it has ended the request.
+	got(s *Stream, n int) bool
+	// wait is told that the read is about to wait for the socket.
+	wait(s *Stream)
+	// fail ends the request with err, its callback deferred to a later
+	// iteration if deferCB is set.
+	fail(s *Stream, err error, deferCB bool)
+	// inProgress reports whether the request has not finished.
+	inProgress() bool
+}
+
+// readState is the read in flight.
 type readState struct {
-	req  *tevent.Req[int]
-	pdu  *tevent.Req[struct{}]
-	fn   *tevent.Req[[]byte]
-	next NextVectorFunc
-	get  func() []byte
-	iov  [][]byte
-	idx  int
-	off  int
+	r     reader    // the read in flight, nil if none; points into kinds
+	v     ioVec     // what it fills
+	one   [1][]byte // the vector of ReadSomeSend and ReadSomeFuncSend
+	kinds readKinds // only r's is in use
 }
 
-func (r *readState) active() bool { return r.req != nil || r.pdu != nil || r.fn != nil }
-
-func (r *readState) inProgress() bool {
-	return (r.req != nil && r.req.IsInProgress()) || (r.pdu != nil && r.pdu.IsInProgress()) ||
-		(r.fn != nil && r.fn.IsInProgress())
+// readKinds holds the state of each kind of read. One is in use at a
+// time; keeping each apart costs 48 bytes a Stream, less than one
+// allocation per read, and keeps each kind's fields typed.
+type readKinds struct {
+	readv readvFill
+	some  readSome
+	fn    readSomeFunc
+	pdu   readPDU
 }
 
-// beginRead makes rd the read in flight; some says it ends after its
-// first bytes.
-func (s *Stream) beginRead(rd readState, some bool) {
-	s.rd = rd
-	s.rdSome, s.rdBytes = some, false
+// readvFill is a ReadvSend: it ends once every buffer of its vector is
+// full, with their total size.
+type readvFill struct{ req *tevent.Req[int] }
+
+func (r *readvFill) op() string { return "readv" }
+
+// vector ends the request: the one vector ReadvSend gave has been filled.
+func (r *readvFill) vector(s *Stream) bool {
+	endRead(s, r.req, s.rd.v.total(), nil, false)
+	return false
 }
+
+func (r *readvFill) got(*Stream, int) bool { return true }
+func (r *readvFill) wait(*Stream)          {}
+func (r *readvFill) inProgress() bool      { return r.req.IsInProgress() }
+
+func (r *readvFill) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 0, err, deferCB) }
+
+// readSome is a ReadSomeSend: its vector is the caller's one buffer, and
+// it ends with the first bytes read.
+type readSome struct{ req *tevent.Req[int] }
+
+func (r *readSome) op() string { return "read" }
+
+// vector is asked for only if the buffer was empty, which ReadSomeSend
+// refuses: the read ends at its first bytes, before the buffer is full.
+func (r *readSome) vector(s *Stream) bool {
+	endRead(s, r.req, 0, s.opErr(r.op(), ErrEmptyVector), false)
+	return false
+}
+
+func (r *readSome) got(s *Stream, n int) bool {
+	endRead(s, r.req, n, nil, false)
+	return false
+}
+
+func (r *readSome) wait(*Stream)     {}
+func (r *readSome) inProgress() bool { return r.req.IsInProgress() }
+
+func (r *readSome) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 0, err, deferCB) }
+
+// readSomeFunc is a ReadSomeFuncSend: it asks get for its buffer right
+// before each read, holds none while it waits, and ends with the first
+// bytes read, a prefix of that buffer.
+type readSomeFunc struct {
+	req *tevent.Req[[]byte]
+	get func() []byte
+}
+
+func (r *readSomeFunc) op() string { return "read" }
+
+func (r *readSomeFunc) vector(s *Stream) bool {
+	req := r.req
+	b := r.get()
+	switch {
+	case r.req != req || s.closed:
+		return false // closed or abandoned from inside get
+	case len(b) == 0:
+		endRead(s, req, nil, s.opErr(r.op(), ErrEmptyVector), false)
+		return false
+	}
+	s.rd.one[0] = b
+	s.rd.v.set(s.rd.one[:])
+	return true
+}
+
+func (r *readSomeFunc) got(s *Stream, n int) bool {
+	endRead(s, r.req, s.rd.one[0][:n:n], nil, false)
+	return false
+}
+
+// wait drops the buffer, so that a connection waiting for its next
+// message holds none: get is asked again once the socket is readable.
+func (r *readSomeFunc) wait(s *Stream) { s.rd.one[0], s.rd.v = nil, ioVec{} }
+
+func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
+
+func (r *readSomeFunc) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, nil, err, deferCB) }
 
 // ReadvSend starts reading from s until every byte of every buffer in iov is
 // filled (tstream_readv_send). The buffers belong to the caller and must
@@ -42,8 +144,9 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	if err := s.startRead(ev, "readv", len(iov) == 0); req.Error(err) {
 		return req.Post()
 	}
-	s.beginRead(readState{req: req, iov: iov}, false)
-	s.rd.idx, s.rd.off = advance(iov, 0, 0, 0)
+	s.rd.kinds.readv = readvFill{req: req}
+	s.beginRead(&s.rd.kinds.readv)
+	s.rd.v.set(iov)
 	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
 	if !req.IsInProgress() {
@@ -51,6 +154,13 @@ func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	}
 	return req
 }
+
+// ReadvRecv returns the number of bytes read (every byte of the vector), or
+// the error: io.EOF if the peer closed before the first byte,
+// io.ErrUnexpectedEOF if it closed part-way, ErrBusy for a second readv in
+// flight, ErrEmptyVector for no buffers, net.ErrClosed after Close or
+// disconnect, or the errno of a failed read wrapped in an *OpError.
+func ReadvRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 
 // ReadSomeSend reads what the socket holds, at least one byte and at most
 // len(buf), as net.Conn.Read and recv(2) do: the request finishes as soon
@@ -64,8 +174,10 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 	if err := s.startRead(ev, "read", len(buf) == 0); req.Error(err) {
 		return req.Post()
 	}
-	s.one[0] = buf
-	s.beginRead(readState{req: req, iov: s.one[:]}, true)
+	s.rd.kinds.some = readSome{req: req}
+	s.beginRead(&s.rd.kinds.some)
+	s.rd.one[0] = buf
+	s.rd.v.set(s.rd.one[:])
 	req.SetCleanupFn(s.cleanupFn)
 	s.readStepOrWait()
 	if !req.IsInProgress() {
@@ -101,10 +213,11 @@ func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.
 	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
 		return req.Post()
 	}
-	s.beginRead(readState{fn: req, get: get}, true)
+	s.rd.kinds.fn = readSomeFunc{req: req, get: get}
+	s.beginRead(&s.rd.kinds.fn)
 	req.SetCleanupFn(s.cleanupFn)
 	if err := s.reg.set(s.wants()); err != nil {
-		s.finishRead(0, s.opErr("read", err))
+		s.failRead(err)
 		return req.Post()
 	}
 	return req
@@ -117,13 +230,6 @@ func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.
 // the errno of a failed read wrapped in an *OpError.
 func ReadSomeFuncRecv(req *tevent.Req[[]byte]) ([]byte, error) { return req.Recv() }
 
-// ReadvRecv returns the number of bytes read (every byte of the vector), or
-// the error: io.EOF if the peer closed before the first byte,
-// io.ErrUnexpectedEOF if it closed part-way, ErrBusy for a second readv in
-// flight, ErrEmptyVector for no buffers, net.ErrClosed after Close or
-// disconnect, or the errno of a failed read wrapped in an *OpError.
-func ReadvRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
-
 // startRead checks that a read may start.
 func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 	switch {
@@ -131,7 +237,7 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 		return s.opErr(op, errClosed)
 	case empty:
 		return s.opErr(op, ErrEmptyVector)
-	case s.rd.active():
+	case s.reading():
 		return s.opErr(op, ErrBusy)
 	}
 	if err := s.reg.use(ev, s.hasWaits() || s.wr.req != nil); err != nil {
@@ -140,13 +246,23 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 	return nil
 }
 
+// beginRead makes r, whose request startRead has allowed, the read in
+// flight.
+func (s *Stream) beginRead(r reader) {
+	s.rd.r = r
+	s.rdBytes = false
+}
+
+// reading reports whether a read is in flight.
+func (s *Stream) reading() bool { return s.rd.r != nil }
+
 // readStepOrWait reads at once unless the loop is still watching the
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
 func (s *Stream) readStepOrWait() {
-	if s.reg.waiting(tevent.FDRead) && s.rd.idx < len(s.rd.iov) {
+	if s.reg.waiting(tevent.FDRead) && !s.rd.v.done() {
 		if err := s.reg.set(s.wants()); err != nil {
-			s.finishRead(0, s.opErr("readv", err))
+			s.failRead(err)
 		}
 		return
 	}
@@ -161,66 +277,37 @@ const readChain = 8
 // finished with a read that filled everything it asked for, so that more
 // data may be waiting.
 func (s *Stream) readStep() bool {
-	r := &s.rd
 	full := false // the last read filled what it asked for
 	for {
-		if r.fn != nil && r.iov == nil {
-			b := r.get()
-			if r.fn == nil || s.closed {
-				return false // closed or abandoned from inside get
-			}
-			if len(b) == 0 {
-				s.finishRead(0, s.opErr("read", ErrEmptyVector))
-				return false
-			}
-			s.one[0] = b
-			r.iov = s.one[:]
-		}
-		if r.idx >= len(r.iov) {
-			if r.pdu == nil {
-				s.finishRead(total(r.iov), nil)
-				return full
-			}
-			if !s.nextVector() {
-				return full
-			}
-			continue
+		r := s.rd.r
+		if s.rd.v.done() && !r.vector(s) {
+			return full
 		}
 		n, want, err := s.readOnce()
 		switch {
 		case wouldBlock(err):
-			if r.fn != nil {
-				// Hold no buffer while waiting: get is asked again.
-				s.one[0], r.iov = nil, nil
-			}
-			if err := s.reg.set(s.wants()); err != nil {
-				s.finishRead(0, s.opErr("readv", err))
-			}
+			s.waitRead()
 			return false
 		case err != nil:
-			s.finishRead(0, s.opErr("readv", err))
+			s.failRead(err)
+			return false
+		case n == 0 && s.rdBytes:
+			s.failRead(io.ErrUnexpectedEOF)
 			return false
 		case n == 0:
-			if !s.rdBytes {
-				s.finishRead(0, io.EOF)
-			} else {
-				s.finishRead(0, io.ErrUnexpectedEOF)
-			}
+			s.failRead(io.EOF)
 			return false
 		}
 		s.rdBytes = true
 		full = n == want
-		if s.rdSome {
-			s.finishRead(n, nil)
+		s.rd.v.advance(n)
+		if !r.got(s, n) {
 			return full
 		}
-		r.idx, r.off = advance(r.iov, r.idx, r.off, n)
 		if n < want {
 			// A short read drained the socket: wait rather than make a
 			// call that can only say EAGAIN.
-			if err := s.reg.set(s.wants()); err != nil {
-				s.finishRead(0, s.opErr("readv", err))
-			}
+			s.waitRead()
 			return false
 		}
 	}
@@ -230,9 +317,9 @@ func (s *Stream) readStep() bool {
 // buffer is left, readv(2) otherwise. It returns the bytes read, the bytes
 // asked for, and the error (EAGAIN as is, others wrapped for errors).
 func (s *Stream) readOnce() (n, want int, err error) {
-	r := &s.rd
-	if r.idx == len(r.iov)-1 {
-		b := r.iov[r.idx][r.off:]
+	v := &s.rd.v
+	if v.last() {
+		b := v.cur()
 		for {
 			n, err = sysRead(s.reg.fd, b)
 			if !interrupted(err) {
@@ -245,7 +332,7 @@ func (s *Stream) readOnce() (n, want int, err error) {
 		return n, len(b), err
 	}
 	x := s.extra()
-	vec, want := iovecs(x.vec, r.iov, r.idx, r.off)
+	vec, want := iovecs(x.vec, v.iov, v.idx, v.off)
 	x.vec = vec
 	for {
 		n, err = sysReadv(s.reg.fd, vec)
@@ -260,41 +347,25 @@ func (s *Stream) readOnce() (n, want int, err error) {
 	return n, want, err
 }
 
-// total is the byte count of a vector.
-func total(iov [][]byte) int {
-	n := 0
-	for _, b := range iov {
-		n += len(b)
+// waitRead makes the read in flight wait for the socket.
+func (s *Stream) waitRead() {
+	s.rd.r.wait(s)
+	if err := s.reg.set(s.wants()); err != nil {
+		s.failRead(err)
 	}
-	return n
 }
 
-// finishRead ends the read in flight.
-func (s *Stream) finishRead(n int, err error) {
-	req, pdu, fn := s.rd.req, s.rd.pdu, s.rd.fn
-	var got []byte
-	if fn != nil && n > 0 {
-		got = s.one[0][:n:n]
-	}
-	s.rd = readState{}
-	s.one[0] = nil // do not keep a ReadSomeSend buffer alive
-	if !s.closed {
-		if e := s.reg.set(s.wants()); e != nil && err == nil {
-			err = s.opErr("readv", e)
-		}
-	}
-	switch {
-	case pdu != nil:
-		if !pdu.Error(err) {
-			pdu.Done(struct{}{})
-		}
-	case fn != nil:
-		if !fn.Error(err) {
-			fn.Done(got)
-		}
-	default:
-		if !req.Error(err) {
-			req.Done(n)
-		}
-	}
+// failRead ends the read in flight with err, in an *OpError naming the
+// read (io.EOF and io.ErrUnexpectedEOF stay bare).
+func (s *Stream) failRead(err error) {
+	r := s.rd.r
+	r.fail(s, s.opErr(r.op(), err), false)
+}
+
+// endRead ends req, the read in flight, with v or err. The stream forgets
+// the read first, so that the callback may start the next one at once.
+func endRead[T any](s *Stream, req *tevent.Req[T], v T, err error, deferCB bool) {
+	op := s.rd.r.op()
+	s.rd = readState{} // also lets go of the request and the caller's buffers
+	finish(s, op, req, v, err, deferCB)
 }

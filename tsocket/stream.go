@@ -26,15 +26,13 @@ type Stream struct {
 
 	closed  bool
 	unix    bool // network "unix", not "tcp"
-	rdSome  bool // the read in flight ends after its first bytes
 	rdBytes bool // the read in flight has read something (EOF or ErrUnexpectedEOF)
 
 	local, remote Address
 	remoteSA      any // unix.Sockaddr from accept, converted on demand
 
-	rd  readState
-	wr  writeState
-	one [1][]byte // the vector of ReadSomeSend and ReadSomeFuncSend
+	rd readState
+	wr writeState
 
 	cleanupFn func(tevent.State) // s.cleanup, bound once
 
@@ -81,14 +79,14 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 	if flags&tevent.FDWrite != 0 && s.wr.req != nil {
 		s.writeStep()
 	}
-	if flags&tevent.FDRead != 0 && s.rd.active() && !s.closed {
+	if flags&tevent.FDRead != 0 && s.reading() && !s.closed {
 		// A read that filled its buffer most likely left more behind. If
 		// its callback started the next read, make that one now rather
 		// than on the next iteration after another wait, as a goroutine
 		// reading a net.Conn would; readChain bounds it so that one busy
 		// stream cannot hold up the others.
 		for range readChain {
-			if !s.readStep() || !s.rd.active() || s.closed {
+			if !s.readStep() || !s.reading() || s.closed {
 				break
 			}
 		}
@@ -105,7 +103,7 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 // wants recomputes the flags the in-flight requests need.
 func (s *Stream) wants() tevent.Flags {
 	var f tevent.Flags
-	if s.rd.active() {
+	if s.reading() {
 		f |= tevent.FDRead
 	}
 	if s.wr.req != nil {
@@ -123,9 +121,8 @@ func (s *Stream) opErr(op string, err error) error {
 // abandoned), whichever of the two it was.
 func (s *Stream) cleanup(tevent.State) {
 	changed := false
-	if s.rd.active() && !s.rd.inProgress() {
+	if s.reading() && !s.rd.r.inProgress() {
 		s.rd = readState{}
-		s.one[0] = nil
 		changed = true
 	}
 	if s.wr.req != nil && !s.wr.req.IsInProgress() {
@@ -140,31 +137,30 @@ func (s *Stream) cleanup(tevent.State) {
 // failAll fails the requests in flight with err; with deferred callbacks
 // when called from Close, so no callback runs inside Close.
 func (s *Stream) failAll(err error, deferCB bool) {
-	if req, pdu, fn := s.rd.req, s.rd.pdu, s.rd.fn; req != nil || pdu != nil || fn != nil {
-		s.rd = readState{}
-		s.one[0] = nil
-		switch {
-		case req != nil:
-			fail(req, err, deferCB)
-		case pdu != nil:
-			fail(pdu, err, deferCB)
-		default:
-			fail(fn, err, deferCB)
-		}
+	if s.reading() {
+		s.rd.r.fail(s, err, deferCB)
 	}
-	if req := s.wr.req; req != nil {
-		s.wr = writeState{}
-		fail(req, err, deferCB)
+	if s.wr.req != nil {
+		s.endWrite(err, deferCB)
 	}
 }
 
-// fail ends req with err, its callback deferred to a later iteration if
-// deferCB is set.
-func fail[T any](req *tevent.Req[T], err error, deferCB bool) {
+// finish ends req, a read or write request that s has just forgotten
+// (op names it), with v or err. Interest is lowered first; an epoll_ctl
+// that fails then fails the request, unless it had failed already.
+// deferCB defers the callback to a later iteration: Close runs none.
+func finish[T any](s *Stream, op string, req *tevent.Req[T], v T, err error, deferCB bool) {
+	if !s.closed {
+		if e := s.reg.set(s.wants()); e != nil && err == nil {
+			err = s.opErr(op, e)
+		}
+	}
 	if deferCB {
 		req.DeferCallback()
 	}
-	req.Error(err)
+	if !req.Error(err) {
+		req.Done(v)
+	}
 }
 
 // PendingBytes returns how many bytes can be read from s without waiting
@@ -233,7 +229,7 @@ func (s *Stream) disconnect() error {
 	if s.closed {
 		return s.opErr("disconnect", errClosed)
 	}
-	if s.rd.active() || s.wr.req != nil {
+	if s.reading() || s.wr.req != nil {
 		return s.opErr("disconnect", ErrBusy)
 	}
 	return s.Close()

@@ -2,12 +2,13 @@ package tsocket
 
 import "github.com/gotevent/gotevent/tevent"
 
+// The write engine: one writev in flight per Stream, written by writeStep
+// across as many partial writes as the socket needs.
+
 // writeState is the writev in flight.
 type writeState struct {
-	req *tevent.Req[int]
-	iov [][]byte
-	idx int
-	off int
+	req *tevent.Req[int] // nil if none
+	v   ioVec            // what is left to write
 }
 
 // WritevSend starts writing every byte of every buffer in iov to s
@@ -27,15 +28,15 @@ func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	case s.wr.req != nil:
 		err = s.opErr("writev", ErrBusy)
 	default:
-		if e := s.reg.use(ev, s.hasWaits() || s.rd.active()); e != nil {
+		if e := s.reg.use(ev, s.hasWaits() || s.reading()); e != nil {
 			err = s.opErr("writev", e)
 		}
 	}
 	if req.Error(err) {
 		return req.Post()
 	}
-	s.wr = writeState{req: req, iov: iov}
-	s.wr.idx, s.wr.off = advance(iov, 0, 0, 0)
+	s.wr.req = req
+	s.wr.v.set(iov)
 	req.SetCleanupFn(s.cleanupFn)
 	s.writeStep()
 	if !req.IsInProgress() {
@@ -51,37 +52,33 @@ func WritevRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 
 // writeStep writes as much as the socket takes.
 func (s *Stream) writeStep() {
-	w := &s.wr
-	for w.idx < len(w.iov) {
+	v := &s.wr.v
+	for !v.done() {
 		n, want, err := s.writeOnce()
 		switch {
 		case wouldBlock(err):
-			if err := s.reg.set(s.wants()); err != nil {
-				s.finishWrite(s.opErr("writev", err))
-			}
+			s.waitWrite()
 			return
 		case err != nil:
-			s.finishWrite(s.opErr("writev", err))
+			s.endWrite(s.opErr("writev", err), false)
 			return
 		}
-		w.idx, w.off = advance(w.iov, w.idx, w.off, n)
+		v.advance(n)
 		if n < want {
 			// The socket buffer is full: wait until it drains.
-			if err := s.reg.set(s.wants()); err != nil {
-				s.finishWrite(s.opErr("writev", err))
-			}
+			s.waitWrite()
 			return
 		}
 	}
-	s.finishWrite(nil)
+	s.endWrite(nil, false)
 }
 
 // writeOnce makes one write of the rest of the vector: send(2) when one
 // buffer is left, sendmsg(2) otherwise, both with MSG_NOSIGNAL.
 func (s *Stream) writeOnce() (n, want int, err error) {
-	w := &s.wr
-	if w.idx == len(w.iov)-1 {
-		b := w.iov[w.idx][w.off:]
+	v := &s.wr.v
+	if v.last() {
+		b := v.cur()
 		for {
 			n, err = sysSend(s.reg.fd, b)
 			if !interrupted(err) {
@@ -94,7 +91,7 @@ func (s *Stream) writeOnce() (n, want int, err error) {
 		return n, len(b), err
 	}
 	x := s.extra()
-	vec, want := iovecs(x.vec, w.iov, w.idx, w.off)
+	vec, want := iovecs(x.vec, v.iov, v.idx, v.off)
 	x.vec = vec
 	for {
 		n, err = sysSendmsg(s.reg.fd, vec)
@@ -109,15 +106,18 @@ func (s *Stream) writeOnce() (n, want int, err error) {
 	return n, want, err
 }
 
-func (s *Stream) finishWrite(err error) {
-	req, n := s.wr.req, total(s.wr.iov)
+// waitWrite makes the writev in flight wait for the socket.
+func (s *Stream) waitWrite() {
+	if err := s.reg.set(s.wants()); err != nil {
+		s.endWrite(s.opErr("writev", err), false)
+	}
+}
+
+// endWrite ends the writev in flight: with the byte count of its vector,
+// or with err. The stream forgets it first, so that the callback may
+// start the next one at once.
+func (s *Stream) endWrite(err error, deferCB bool) {
+	req, n := s.wr.req, s.wr.v.total()
 	s.wr = writeState{}
-	if !s.closed {
-		if e := s.reg.set(s.wants()); e != nil && err == nil {
-			err = s.opErr("writev", e)
-		}
-	}
-	if !req.Error(err) {
-		req.Done(n)
-	}
+	finish(s, "writev", req, n, err, deferCB)
 }
