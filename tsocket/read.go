@@ -251,6 +251,7 @@ func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
 func (s *Stream) beginRead(r reader) {
 	s.rd.r = r
 	s.rdBytes = false
+	s.rdWait = tevent.FDRead // until the transport says otherwise
 }
 
 // reading reports whether a read is in flight.
@@ -260,7 +261,7 @@ func (s *Stream) reading() bool { return s.rd.r != nil }
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
 func (s *Stream) readStepOrWait() {
-	if s.reg.waiting(tevent.FDRead) && !s.rd.v.done() {
+	if s.reg.waiting(s.rdWait) && !s.rd.v.done() {
 		if err := s.reg.set(s.wants()); err != nil {
 			s.failRead(err)
 		}
@@ -313,43 +314,24 @@ func (s *Stream) readStep() bool {
 	}
 }
 
-// readOnce makes one read into the rest of the vector: read(2) when one
-// buffer is left, readv(2) otherwise. It returns the bytes read, the bytes
-// asked for, and the error (EAGAIN as is, others wrapped for errors).
+// readOnce makes one read into the rest of the vector: read when one
+// buffer is left (cheaper in the kernel than a readv of one, and no iovec
+// array to build), readv otherwise. It returns the bytes read, the bytes
+// asked for and the transport's error.
 func (s *Stream) readOnce() (n, want int, err error) {
 	v := &s.rd.v
 	if v.last() {
 		b := v.cur()
-		for {
-			n, err = sysRead(s.reg.fd, b)
-			if !interrupted(err) {
-				break
-			}
-		}
-		if err != nil && !wouldBlock(err) {
-			err = sysErr("read", err)
-		}
+		n, err = s.tr.read(b)
 		return n, len(b), err
 	}
-	x := s.extra()
-	vec, want := iovecs(x.vec, v.iov, v.idx, v.off)
-	x.vec = vec
-	for {
-		n, err = sysReadv(s.reg.fd, vec)
-		if !interrupted(err) {
-			break
-		}
-	}
-	clear(vec) // do not keep the caller's buffers alive
-	if err != nil && !wouldBlock(err) {
-		err = sysErr("readv", err)
-	}
-	return n, want, err
+	return s.tr.readv(v.iov[v.idx:], v.off)
 }
 
 // waitRead makes the read in flight wait for the socket.
 func (s *Stream) waitRead() {
 	s.rd.r.wait(s)
+	s.rdWait = s.tr.readWait()
 	if err := s.reg.set(s.wants()); err != nil {
 		s.failRead(err)
 	}

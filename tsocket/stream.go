@@ -23,10 +23,13 @@ import (
 // made on first use.
 type Stream struct {
 	reg fdReg
+	tr  transport // what the engines read and write through: plainSocket{s}
 
 	closed  bool
-	unix    bool // network "unix", not "tcp"
-	rdBytes bool // the read in flight has read something (EOF or ErrUnexpectedEOF)
+	unix    bool         // network "unix", not "tcp"
+	rdBytes bool         // the read in flight has read something (EOF or ErrUnexpectedEOF)
+	rdWait  tevent.Flags // what the read in flight waits for (the transport's readWait)
+	wrWait  tevent.Flags // what the writev in flight waits for (writeWait)
 
 	local, remote Address
 	remoteSA      any // unix.Sockaddr from accept, converted on demand
@@ -60,6 +63,7 @@ func (s *Stream) hasWaits() bool { return s.x != nil && len(s.x.waits) > 0 }
 
 func newStream(ev *tevent.Context, fd int, network string) *Stream {
 	s := &Stream{unix: network == "unix"}
+	s.tr = plainSocket{s}
 	s.reg.init(ev, fd, s.onFD)
 	s.cleanupFn = s.cleanup
 	return s
@@ -76,10 +80,10 @@ func (s *Stream) network() string {
 // onFD is the stream's fd handler: it moves the writev and the read on.
 func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 	s.reg.inHandler = true
-	if flags&tevent.FDWrite != 0 && s.wr.req != nil {
+	if flags&s.wrWait != 0 && s.wr.req != nil {
 		s.writeStep()
 	}
-	if flags&tevent.FDRead != 0 && s.reading() && !s.closed {
+	if flags&s.rdWait != 0 && s.reading() && !s.closed {
 		// A read that filled its buffer most likely left more behind. If
 		// its callback started the next read, make that one now rather
 		// than on the next iteration after another wait, as a goroutine
@@ -104,10 +108,10 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 func (s *Stream) wants() tevent.Flags {
 	var f tevent.Flags
 	if s.reading() {
-		f |= tevent.FDRead
+		f |= s.rdWait
 	}
 	if s.wr.req != nil {
-		f |= tevent.FDWrite
+		f |= s.wrWait
 	}
 	return f
 }

@@ -37,6 +37,7 @@ func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	}
 	s.wr.req = req
 	s.wr.v.set(iov)
+	s.wrWait = tevent.FDWrite // until the transport says otherwise
 	req.SetCleanupFn(s.cleanupFn)
 	s.writeStep()
 	if !req.IsInProgress() {
@@ -73,41 +74,22 @@ func (s *Stream) writeStep() {
 	s.endWrite(nil, false)
 }
 
-// writeOnce makes one write of the rest of the vector: send(2) when one
-// buffer is left, sendmsg(2) otherwise, both with MSG_NOSIGNAL.
+// writeOnce makes one write of the rest of the vector: write when one
+// buffer is left, writev otherwise. It returns the bytes written, the
+// bytes offered and the transport's error.
 func (s *Stream) writeOnce() (n, want int, err error) {
 	v := &s.wr.v
 	if v.last() {
 		b := v.cur()
-		for {
-			n, err = sysSend(s.reg.fd, b)
-			if !interrupted(err) {
-				break
-			}
-		}
-		if err != nil && !wouldBlock(err) {
-			err = sysErr("send", err)
-		}
+		n, err = s.tr.write(b)
 		return n, len(b), err
 	}
-	x := s.extra()
-	vec, want := iovecs(x.vec, v.iov, v.idx, v.off)
-	x.vec = vec
-	for {
-		n, err = sysSendmsg(s.reg.fd, vec)
-		if !interrupted(err) {
-			break
-		}
-	}
-	clear(vec)
-	if err != nil && !wouldBlock(err) {
-		err = sysErr("sendmsg", err)
-	}
-	return n, want, err
+	return s.tr.writev(v.iov[v.idx:], v.off)
 }
 
 // waitWrite makes the writev in flight wait for the socket.
 func (s *Stream) waitWrite() {
+	s.wrWait = s.tr.writeWait()
 	if err := s.reg.set(s.wants()); err != nil {
 		s.endWrite(s.opErr("writev", err), false)
 	}
