@@ -136,7 +136,7 @@ func (d *Dgram) onFD(_ *tevent.FD, flags tevent.Flags) {
 		return
 	}
 	if err := d.reg.apply(); err != nil {
-		d.failAll(d.opErr("wait", err), false)
+		d.failAll(err, false)
 	}
 }
 
@@ -313,20 +313,23 @@ func (d *Dgram) sendCleanup(tevent.State) {
 	}
 }
 
-func (d *Dgram) failAll(err error, deferCB bool) {
+// failAll fails the requests in flight with cause, each in an *OpError
+// of its own Op; with deferred callbacks when called from Close, so no
+// callback runs inside Close.
+func (d *Dgram) failAll(cause error, deferCB bool) {
 	if req := d.recvReq; req != nil {
 		d.recvReq = nil
 		if deferCB {
 			req.DeferCallback()
 		}
-		req.Error(err)
+		req.Error(d.opErr("recvfrom", cause))
 	}
 	if req := d.sendReq; req != nil {
 		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
 		if deferCB {
 			req.DeferCallback()
 		}
-		req.Error(err)
+		req.Error(d.opErr("sendto", cause))
 	}
 }
 
@@ -356,7 +359,7 @@ func (d *Dgram) Close() error {
 	}
 	d.LocalAddress()
 	d.closed = true
-	d.failAll(d.opErr("close", errClosed), true)
+	d.failAll(errClosed, true)
 	d.reg.drop()
 	err := sysClose(d.reg.fd)
 	if d.unlink != "" {

@@ -100,7 +100,7 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 		return
 	}
 	if err := s.reg.apply(); err != nil {
-		s.failAll(s.opErr("wait", err), false)
+		s.failAll(err, false)
 	}
 }
 
@@ -138,14 +138,15 @@ func (s *Stream) cleanup(tevent.State) {
 	}
 }
 
-// failAll fails the requests in flight with err; with deferred callbacks
-// when called from Close, so no callback runs inside Close.
-func (s *Stream) failAll(err error, deferCB bool) {
-	if s.reading() {
-		s.rd.r.fail(s, err, deferCB)
+// failAll fails the requests in flight with cause, each in an *OpError
+// of its own Op; with deferred callbacks when called from Close, so no
+// callback runs inside Close.
+func (s *Stream) failAll(cause error, deferCB bool) {
+	if r := s.rd.r; r != nil {
+		r.fail(s, s.opErr(r.op(), cause), deferCB)
 	}
 	if s.wr.req != nil {
-		s.endWrite(err, deferCB)
+		s.endWrite(s.opErr("writev", cause), deferCB)
 	}
 }
 
@@ -220,7 +221,7 @@ func (s *Stream) Close() error {
 	s.LocalAddress() // keep the addresses for error messages
 	s.RemoteAddress()
 	s.closed = true
-	s.failAll(s.opErr("close", errClosed), true)
+	s.failAll(errClosed, true)
 	s.removeWaitEvents()
 	s.reg.drop()
 	if err := sysClose(s.reg.fd); err != nil {
