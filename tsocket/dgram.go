@@ -218,23 +218,29 @@ func (d *Dgram) recvStep() {
 	d.finishRecv(Datagram{Data: data, From: src}, nil)
 }
 
+// finishRecv ends the recvfrom in flight with dg or err. d forgets it and
+// lowers its interest first; an epoll_ctl that fails then fails the
+// request, unless it had failed already.
 func (d *Dgram) finishRecv(dg Datagram, err error) {
 	req := d.recvReq
 	d.recvReq = nil
 	if !d.closed {
-		_ = d.reg.set(d.wants()) // lowering interest cannot fail
+		if e := d.reg.set(d.wants()); e != nil && err == nil {
+			err = d.opErr("recvfrom", e)
+		}
 	}
 	if !req.Error(err) {
 		req.Done(dg)
 	}
 }
 
+// recvCleanup forgets a recvfrom that ended without us (timed out,
+// cancelled, abandoned). Should lowering the interest fail, the sendto
+// still in flight fails with the error, as Stream.cleanup does.
 func (d *Dgram) recvCleanup(tevent.State) {
 	if d.recvReq != nil && !d.recvReq.IsInProgress() {
 		d.recvReq = nil
-		if !d.closed {
-			_ = d.reg.set(d.wants())
-		}
+		d.lower()
 	}
 }
 
@@ -293,23 +299,39 @@ func (d *Dgram) sendStep() {
 	d.finishSend(nil)
 }
 
+// finishSend ends the sendto in flight, as finishRecv does the recvfrom.
 func (d *Dgram) finishSend(err error) {
 	req, n := d.sendReq, len(d.sendBuf)
 	d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
 	if !d.closed {
-		_ = d.reg.set(d.wants())
+		if e := d.reg.set(d.wants()); e != nil && err == nil {
+			err = d.opErr("sendto", e)
+		}
 	}
 	if !req.Error(err) {
 		req.Done(n)
 	}
 }
 
+// sendCleanup forgets a sendto that ended without us, as recvCleanup
+// does a recvfrom.
 func (d *Dgram) sendCleanup(tevent.State) {
 	if d.sendReq != nil && !d.sendReq.IsInProgress() {
 		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
-		if !d.closed {
-			_ = d.reg.set(d.wants())
-		}
+		d.lower()
+	}
+}
+
+// lower brings the interest down to what is still in flight after a
+// request ended without us; if that fails (an epoll_ctl MOD), what is
+// still in flight fails with the error, its callback on a later iteration
+// since this runs inside another request's ending.
+func (d *Dgram) lower() {
+	if d.closed {
+		return
+	}
+	if err := d.reg.set(d.wants()); err != nil {
+		d.failAll(err, true)
 	}
 }
 

@@ -348,3 +348,44 @@ func pollReq[T any](t *testing.T, req *tevent.Req[T]) *tevent.Req[T] {
 	poll(t, req)
 	return req
 }
+
+// A read that times out lowers the stream's interest to the writev still
+// in flight; if that epoll_ctl fails, the writev fails with the error
+// instead of waiting for events the kernel no longer reports. Here it
+// fails because the descriptor number was closed under the stream (a dup
+// keeps the socket open); with the poll backend the wait reports the bad
+// descriptor and the writev fails on its next send. Either way: EBADF,
+// never a hang (the writev's end time bounds the test).
+func TestCleanupErrorFailsTheOtherRequest(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, _ := unixPair(t, ev)
+		w := tsocket.WritevSend(ev, a, [][]byte{make([]byte, 8<<20)}) // nobody reads: stuck
+		r := tsocket.ReadSomeSend(ev, a, make([]byte, 8))
+		if !w.IsInProgress() || !r.IsInProgress() {
+			t.Fatal("the writev or the read finished at once")
+		}
+		r.SetEndTime(ev.Now().Add(10 * time.Millisecond))
+		w.SetEndTime(ev.Now().Add(5 * time.Second))
+		fd := a.Fd()
+		keep, err := unix.Dup(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Close(fd); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			// Give the stream its descriptor number back for its Close.
+			if err := unix.Dup3(keep, fd, unix.O_CLOEXEC); err != nil {
+				t.Errorf("dup3: %v", err)
+			}
+			unix.Close(keep)
+		}()
+		poll(t, w)
+		if _, err := tsocket.WritevRecv(w); !errors.Is(err, syscall.EBADF) {
+			t.Errorf("writev: %v, want EBADF", err)
+		}
+		poll(t, r)
+	})
+}

@@ -229,12 +229,23 @@ func (l *Listener) backOff() {
 	} else {
 		l.backoff = min(2*l.backoff, acceptBackoffMax)
 	}
-	_ = l.reg.set(0) // lowering interest cannot fail
+	l.unwatch()
 	at := l.reg.ev.Now().Add(l.backoff)
 	if l.timer == nil {
 		l.timer = l.reg.ev.AddTimer(at, l.retry)
 	} else {
 		l.timer.Reset(at)
+	}
+}
+
+// unwatch drops the listener's interest in readability. Lowering it to
+// nothing makes no epoll_ctl today (fdReg removes the event from an
+// immediate), but should it fail, the event is removed outright rather
+// than left reporting a listener nobody accepts on, for ever; the next
+// AcceptSend adds it back.
+func (l *Listener) unwatch() {
+	if err := l.reg.set(0); err != nil {
+		l.reg.drop()
 	}
 }
 
@@ -247,7 +258,7 @@ func (l *Listener) retry(*tevent.Timer, time.Time) {
 func (l *Listener) finish(s *Stream, err error) {
 	req := l.req
 	l.req = nil
-	_ = l.reg.set(0)
+	l.unwatch()
 	if req.Error(opError("accept", l.network, l.addr, nil, err)) {
 		return
 	}
@@ -268,7 +279,7 @@ func (l *Listener) cleanup(req *tevent.Req[*Stream], st tevent.State) {
 			l.timer.Cancel()
 		}
 		if !l.closed {
-			_ = l.reg.set(0)
+			l.unwatch()
 		}
 	}
 }

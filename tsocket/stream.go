@@ -122,7 +122,11 @@ func (s *Stream) opErr(op string, err error) error {
 
 // cleanup is every read and write request's cleanup function: it forgets
 // a request that ended without us (it timed out, was cancelled or was
-// abandoned), whichever of the two it was.
+// abandoned), whichever of the two it was. Lowering the interest can fail
+// (an epoll_ctl MOD) when the other of the two is still in flight; that
+// one then fails with the error, its callback on a later iteration since
+// this runs inside another request's ending, rather than wait for events
+// that may never be reported.
 func (s *Stream) cleanup(tevent.State) {
 	changed := false
 	if s.reading() && !s.rd.r.inProgress() {
@@ -134,7 +138,9 @@ func (s *Stream) cleanup(tevent.State) {
 		changed = true
 	}
 	if changed && !s.closed {
-		_ = s.reg.set(s.wants()) // lowering interest cannot fail
+		if err := s.reg.set(s.wants()); err != nil {
+			s.failAll(err, true)
+		}
 	}
 }
 
