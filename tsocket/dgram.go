@@ -373,8 +373,9 @@ func (d *Dgram) Fd() int { return d.reg.fd }
 
 // Close closes d: requests in flight fail with net.ErrClosed (their
 // callbacks run on a later iteration), the fd event is removed and the
-// descriptor closed; a unix socket file d created by binding is removed.
-// Closing again does nothing.
+// descriptor closed; a unix socket file d created by binding is removed
+// (failing to remove it is an error, finding it gone is not). Closing
+// again does nothing.
 func (d *Dgram) Close() error {
 	if d.closed {
 		return nil
@@ -383,14 +384,7 @@ func (d *Dgram) Close() error {
 	d.closed = true
 	d.failAll(errClosed, true)
 	d.reg.drop()
-	err := sysClose(d.reg.fd)
-	if d.unlink != "" {
-		_ = unix.Unlink(d.unlink) // gone already is fine
-	}
-	if err != nil {
-		return d.opErr("close", sysErr("close", err))
-	}
-	return nil
+	return d.opErr("close", closeAndUnlink(d.reg.fd, d.unlink))
 }
 
 func (d *Dgram) disconnect() error {

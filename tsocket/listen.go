@@ -105,7 +105,8 @@ func (l *Listener) Fd() int { return l.reg.fd }
 
 // Close closes the listener: an accept in flight fails with net.ErrClosed
 // (its callback runs on a later iteration), and a unix socket file it
-// created is removed. Closing again does nothing.
+// created is removed (failing to remove it is an error, finding it gone
+// is not). Closing again does nothing.
 func (l *Listener) Close() error {
 	if l.closed {
 		return nil
@@ -120,14 +121,8 @@ func (l *Listener) Close() error {
 		req.Error(opError("accept", l.network, l.addr, nil, errClosed))
 	}
 	l.reg.drop()
-	err := sysClose(l.reg.fd)
-	if l.unlink != "" {
-		_ = unix.Unlink(l.unlink) // gone already is fine
-	}
-	if err != nil {
-		return opError("close", l.network, l.addr, nil, sysErr("close", err))
-	}
-	return nil
+	err := closeAndUnlink(l.reg.fd, l.unlink)
+	return opError("close", l.network, l.addr, nil, err)
 }
 
 // AcceptSend accepts the next connection on l once the loop reports the
