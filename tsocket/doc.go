@@ -5,9 +5,11 @@
 //
 // # Addresses
 //
-// [InetAddress], [UnixAddress] and [ParseAddress] build an [Address]; its
-// String form ("ipv4:127.0.0.1:80", "ipv6:[::1]:80", "unix:/path") parses
-// back. Addresses are numeric: host names are rejected, never resolved.
+// [InetAddress], [InetAddressFrom] (a netip.AddrPort), [UnixAddress] and
+// [ParseAddress] build an [Address]; its String form ("ipv4:127.0.0.1:80",
+// "ipv6:[::1]:80", "unix:/path") parses back, and so do "127.0.0.1:80" and
+// "[::1]:80". Addresses are numeric: host names are rejected, never
+// resolved.
 //
 // # Streams
 //
