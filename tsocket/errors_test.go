@@ -37,10 +37,8 @@ func TestOpErrorNetError(t *testing.T) {
 		{"busy", "readv", tsocket.ErrBusy, false, false, nil},
 	}
 	for _, tt := range tests {
-		var ne net.Error
-		if !errors.As(error(&tsocket.OpError{Op: tt.op, Net: "tcp", Err: tt.err}), &ne) {
-			t.Fatalf("%s: *OpError is not a net.Error", tt.name)
-		}
+		ne := &tsocket.OpError{Op: tt.op, Net: "tcp", Err: tt.err}
+		var _ net.Error = ne
 		// What net.OpError says for the same cause.
 		want := &net.OpError{Op: tt.op, Net: "tcp", Err: tt.err}
 		if tt.netErr != nil {

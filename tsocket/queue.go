@@ -53,6 +53,14 @@ type call[T any] interface {
 	send(ev *tevent.Context) *tevent.Req[T]
 }
 
+// Each variant's call, checked against the constraint queued uses it
+// through (which is also how staticcheck sees that send is used).
+var (
+	_ call[int]      = sendToCall{}
+	_ call[int]      = writevCall{}
+	_ call[struct{}] = readvPDUCall{}
+)
+
 type sendToCall struct {
 	d   *Dgram
 	buf []byte
