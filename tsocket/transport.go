@@ -1,6 +1,9 @@
 package tsocket
 
-import "github.com/gotevent/gotevent/tevent"
+import (
+	"github.com/gotevent/gotevent/tevent"
+	"golang.org/x/sys/unix"
+)
 
 // transport is what a Stream's read and write engines move bytes through:
 // the stream's own socket (plainSocket) or, for a TLS stream, TLS over
@@ -41,48 +44,38 @@ type transport interface {
 // multi-buffer calls is the stream's (streamExtra).
 type plainSocket struct{ s *Stream }
 
-func (p plainSocket) read(b []byte) (int, error) {
-	for {
-		n, err := sysRead(p.s.reg.fd, b)
-		if !interrupted(err) {
-			return n, ioErr("read", err)
-		}
-	}
-}
+func (p plainSocket) read(b []byte) (int, error) { return retry("read", sysRead, p.s.reg.fd, b) }
+
+func (p plainSocket) write(b []byte) (int, error) { return retry("send", sysSend, p.s.reg.fd, b) }
 
 func (p plainSocket) readv(iov [][]byte, off int) (n, want int, err error) {
-	x := p.s.extra()
-	x.vec, want = iovecs(x.vec, iov, 0, off)
-	for {
-		n, err = sysReadv(p.s.reg.fd, x.vec)
-		if !interrupted(err) {
-			break
-		}
-	}
-	clear(x.vec) // do not keep the caller's buffers alive
-	return n, want, ioErr("readv", err)
-}
-
-func (p plainSocket) write(b []byte) (int, error) {
-	for {
-		n, err := sysSend(p.s.reg.fd, b)
-		if !interrupted(err) {
-			return n, ioErr("send", err)
-		}
-	}
+	return p.vectored("readv", sysReadv, iov, off)
 }
 
 func (p plainSocket) writev(iov [][]byte, off int) (n, want int, err error) {
+	return p.vectored("sendmsg", sysSendmsg, iov, off)
+}
+
+// vectored makes call, readv or sendmsg, with iov from off on in the
+// stream's iovec array.
+func (p plainSocket) vectored(name string, call func(int, []unix.Iovec) (int, error), iov [][]byte, off int) (n, want int, err error) {
 	x := p.s.extra()
 	x.vec, want = iovecs(x.vec, iov, 0, off)
+	n, err = retry(name, call, p.s.reg.fd, x.vec)
+	clear(x.vec) // do not keep the caller's buffers alive
+	return n, want, err
+}
+
+// retry makes call on fd until no signal interrupts it, and names it in
+// the error it ends with: the EINTR rule of sys.go in one place for all
+// four calls.
+func retry[B any](name string, call func(int, B) (int, error), fd int, b B) (int, error) {
 	for {
-		n, err = sysSendmsg(p.s.reg.fd, x.vec)
+		n, err := call(fd, b)
 		if !interrupted(err) {
-			break
+			return n, ioErr(name, err)
 		}
 	}
-	clear(x.vec)
-	return n, want, ioErr("sendmsg", err)
 }
 
 func (plainSocket) readWait() tevent.Flags  { return tevent.FDRead }
