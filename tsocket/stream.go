@@ -7,16 +7,16 @@ import (
 
 // Stream is a connected stream socket, TCP or unix (tstream_context with the
 // bsd backend). Reading and writing are requests: [ReadvSend],
-// [WritevSend], [ReadvPDUSend] and their queued variants. At most one readv
-// (or readv_pdu) and one writev are in flight at a time; a second fails
-// with [ErrBusy].
+// [WritevSend], [ReadvPDUSend], [ReadSomeSend], [ReadSomeFuncSend] and the
+// queued variants. At most one read (of any of those kinds) and one writev
+// are in flight at a time; a second fails with [ErrBusy].
 //
 // A Stream belongs to the goroutine running its context's loop: every
 // method and every request on it is used from there. It owns its
 // descriptor; Close releases it. A Stream with no request in flight and no
 // wait event holds no event in the loop.
 //
-// A Stream is laid out to stay small (320 bytes) because a server holds
+// A Stream is laid out to stay within 320 bytes because a server holds
 // one per connection: the state of the read and the write in flight lives
 // in it so requests allocate nothing else, and what few streams use (wait
 // events, the iovec array of multi-buffer calls) lives in a streamExtra
