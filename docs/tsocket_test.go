@@ -192,6 +192,9 @@ func (f *frame) next(*tsocket.Stream) ([][]byte, error) {
 		if n > maxFrame {
 			return nil, errFrameTooBig // before allocating anything
 		}
+		if n == 0 {
+			return nil, nil // no body: an all-empty vector would be EINVAL
+		}
 		f.body = make([]byte, n)
 		return [][]byte{f.body}, nil
 	}

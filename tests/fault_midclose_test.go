@@ -35,6 +35,9 @@ func (p *pduReader) next(*tsocket.Stream) ([][]byte, error) {
 		if n > 1<<20 {
 			return nil, fmt.Errorf("PDU of %d bytes", n)
 		}
+		if n == 0 {
+			return nil, nil // no body: the PDU ends with its header
+		}
 		p.body = make([]byte, n)
 		return [][]byte{p.body}, nil
 	}

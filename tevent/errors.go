@@ -3,6 +3,8 @@ package tevent
 import (
 	"errors"
 	"syscall"
+
+	"github.com/gotevent/gotevent/internal/errno"
 )
 
 // Errors returned by this package. Test for them with errors.Is.
@@ -18,16 +20,16 @@ var (
 	// ErrTimedOut is the error of a request whose end time passed while it
 	// was in progress (see Req.SetEndTime). errors.Is(err,
 	// syscall.ETIMEDOUT) also holds.
-	ErrTimedOut error = &errnoError{"tevent: request timed out", syscall.ETIMEDOUT}
+	ErrTimedOut error = errno.New("tevent: request timed out", syscall.ETIMEDOUT)
 
 	// ErrCancelled is the error of a request finished by Cancel.
 	// errors.Is(err, syscall.ECANCELED) also holds.
-	ErrCancelled error = &errnoError{"tevent: request cancelled", syscall.ECANCELED}
+	ErrCancelled error = errno.New("tevent: request cancelled", syscall.ECANCELED)
 
 	// ErrFDBusy is returned when an fd already has an event on this context:
 	// one fd event (AddFD) or scheduled mask event per fd.
 	// errors.Is(err, syscall.EBUSY) also holds.
-	ErrFDBusy error = &errnoError{"tevent: fd already has an event", syscall.EBUSY}
+	ErrFDBusy error = errno.New("tevent: fd already has an event", syscall.EBUSY)
 
 	// ErrInProgress is returned by Recv on a request that has not finished.
 	ErrInProgress = errors.New("tevent: request still in progress")
@@ -37,16 +39,5 @@ var (
 	// limit. The stream stays usable: the next read skips the rest of the
 	// record, up to and including its delimiter. errors.Is(err,
 	// syscall.EMSGSIZE) also holds.
-	ErrRecordTooLong error = &errnoError{"tevent: record too long", syscall.EMSGSIZE}
+	ErrRecordTooLong error = errno.New("tevent: record too long", syscall.EMSGSIZE)
 )
-
-// errnoError is a sentinel that also matches one errno under errors.Is, so
-// code written against errno values (as Samba's is) keeps working.
-type errnoError struct {
-	msg   string
-	errno syscall.Errno
-}
-
-func (e *errnoError) Error() string { return e.msg }
-
-func (e *errnoError) Is(target error) bool { return target == e.errno }

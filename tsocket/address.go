@@ -14,7 +14,8 @@ import (
 // Network returns "ip" for internet addresses (the same address serves TCP
 // and UDP, the socket decides) and "unix" for unix ones. String returns the
 // form ParseAddress reads back: "ipv4:127.0.0.1:80", "ipv6:[::1]:80",
-// "unix:/path".
+// "unix:/path". [InetAddressFrom] and [InetAddr.AddrPort] convert to and
+// from netip.AddrPort.
 //
 // Addresses are immutable values, safe to share between goroutines. Only
 // this package implements Address.
@@ -94,6 +95,19 @@ func inetAddress(family, ip string, port int) (*InetAddr, error) {
 	return &InetAddr{ap: netip.AddrPortFrom(a, uint16(port))}, nil
 }
 
+// InetAddressFrom returns ap as an Address, for code that already holds a
+// netip.AddrPort (from netip.ParseAddrPort, net.TCPAddr.AddrPort, ...);
+// [InetAddr.AddrPort] goes back. It returns nil if ap's address is not
+// valid (the zero AddrPort), which every socket function refuses as an
+// invalid address. An IPv4-mapped IPv6 address stays IPv6, as with
+// InetAddress.
+func InetAddressFrom(ap netip.AddrPort) Address {
+	if !ap.Addr().IsValid() {
+		return nil
+	}
+	return &InetAddr{ap: ap}
+}
+
 // UnixAddress returns the unix domain socket address path
 // (tsocket_address_unix_from_path). The path must fit sun_path with its
 // terminating NUL (107 bytes on Linux) and must not contain NUL.
@@ -117,23 +131,30 @@ func unixAddress(path string) (*UnixAddr, error) {
 
 // ParseAddress parses what Address.String returns: "ipv4:ADDR:PORT",
 // "ipv6:[ADDR]:PORT", "ip:ADDR:PORT" or "ip:[ADDR]:PORT" (either family),
-// and "unix:PATH". Addresses must be numeric and the port is required.
+// and "unix:PATH"; and, as net and netip write them, "ADDR:PORT" for IPv4
+// and "[ADDR]:PORT" for IPv6. Addresses must be numeric (host names are
+// not resolved) and the port is required.
 func ParseAddress(s string) (Address, error) {
 	bad := func(reason string) (Address, error) {
 		return nil, &AddressError{Func: "ParseAddress", Input: s, Reason: reason}
 	}
 	family, rest, ok := strings.Cut(s, ":")
-	if !ok {
-		return bad("missing family prefix (want ipv4:, ipv6:, ip: or unix:)")
-	}
-	switch family {
-	case "unix":
+	switch {
+	case strings.HasPrefix(s, "["):
+		family, rest = "ip", s // [IPv6]:PORT
+	case !ok:
+		return bad("want FAMILY:ADDRESS (ipv4:, ipv6:, ip:, unix:), IPv4:PORT or [IPv6]:PORT")
+	case family == "unix":
 		a, err := unixAddress(rest)
 		if err != nil {
 			return bad(err.(*AddressError).Reason)
 		}
 		return a, nil
-	case "ip", "ipv4", "ipv6":
+	case family == "ip", family == "ipv4", family == "ipv6":
+	case strings.IndexByte(rest, ':') < 0:
+		family, rest = "ip", s // IPv4:PORT, or a host name
+	case isIPv6(s[:strings.LastIndexByte(s, ':')]) || isIPv6(s):
+		return bad("an IPv6 address must be written in brackets: [ADDR]:PORT")
 	default:
 		return bad("unknown family " + strconv.Quote(family) + " (want ipv4, ipv6, ip or unix)")
 	}
@@ -148,7 +169,7 @@ func ParseAddress(s string) (Address, error) {
 			return bad("want ':PORT' after ']'")
 		}
 		port = port[1:]
-		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
+		if !isIPv6(host) {
 			return bad("brackets must hold a numeric IPv6 address")
 		}
 	} else {
@@ -173,6 +194,12 @@ func ParseAddress(s string) (Address, error) {
 		return bad(err.(*AddressError).Reason)
 	}
 	return a, nil
+}
+
+// isIPv6 reports whether s is a numeric IPv6 address.
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6()
 }
 
 func parsePort(s string) (int, bool) {

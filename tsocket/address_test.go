@@ -2,6 +2,7 @@ package tsocket_test
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -114,9 +115,26 @@ func TestParseAddress(t *testing.T) {
 		{"ipv6:[::1:80", "", ""},                      // unclosed bracket
 		{"ipv6:::1:80", "", ""},                       // IPv6 without brackets
 		{"tcp:1.2.3.4:80", "", ""},                    // unknown family
-		{"1.2.3.4:80", "", ""},                        // no family
 		{"", "", ""},                                  // nothing
 		{"unix:/" + strings.Repeat("x", 107), "", ""}, // longer than sun_path
+		// As net and netip write them, without the family.
+		{"1.2.3.4:80", "ipv4:1.2.3.4:80", "ipv4"},
+		{"[2001:db8::1]:443", "ipv6:[2001:db8::1]:443", "ipv6"},
+		{"[::ffff:1.2.3.4]:80", "ipv6:[::ffff:1.2.3.4]:80", "ipv6"},
+		{"[fe80::1%2]:1", "ipv6:[fe80::1%2]:1", "ipv6"},
+		{"1.2.3.4", "", ""},        // no port
+		{"1.2.3.4:", "", ""},       // no port
+		{"1.2.3.4:99999", "", ""},  // port out of range
+		{"localhost:80", "", ""},   // host name
+		{"[localhost]:80", "", ""}, // host name
+		{"[1.2.3.4]:80", "", ""},   // IPv4 in brackets
+		{"[::1]", "", ""},          // no port
+		{"[::1]:", "", ""},         // no port
+		{"::1:80", "", ""},         // IPv6 without brackets
+		{"2001:db8::1:80", "", ""}, // IPv6 without brackets
+		{"80", "", ""},             // a port alone
+		{":80", "", ""},            // no address
+		{"[::1]:80:80", "", ""},    // garbage after port
 	}
 	for _, tt := range tests {
 		a, err := tsocket.ParseAddress(tt.in)
@@ -137,10 +155,57 @@ func TestParseAddress(t *testing.T) {
 	}
 }
 
+// The rejections say what is wrong, naming the form that was meant.
+func TestParseAddressReasons(t *testing.T) {
+	for in, want := range map[string]string{
+		"::1:80":         "brackets",
+		"2001:db8::1":    "brackets",
+		"localhost:80":   "host names are not resolved",
+		"tcp:1.2.3.4:80": "unknown family",
+		"1.2.3.4":        "IPv4:PORT or [IPv6]:PORT",
+		"[1.2.3.4]:80":   "IPv6",
+		"1.2.3.4:65536":  "0..65535",
+	} {
+		_, err := tsocket.ParseAddress(in)
+		var ae *tsocket.AddressError
+		if !errors.As(err, &ae) || !strings.Contains(ae.Reason, want) {
+			t.Errorf("ParseAddress(%q) = %v; want a reason mentioning %q", in, err, want)
+		}
+	}
+}
+
+// InetAddressFrom and AddrPort convert to and from netip.AddrPort without
+// loss, and agree with ParseAddress and InetAddress.
+func TestInetAddressFrom(t *testing.T) {
+	for _, s := range []string{"127.0.0.1:80", "0.0.0.0:0", "[::1]:65535", "[::ffff:10.0.0.1]:1", "[fe80::1%3]:22"} {
+		ap := netip.MustParseAddrPort(s)
+		a := tsocket.InetAddressFrom(ap)
+		if a == nil {
+			t.Fatalf("InetAddressFrom(%v) = nil", ap)
+		}
+		if got := a.(*tsocket.InetAddr).AddrPort(); got != ap {
+			t.Errorf("InetAddressFrom(%v).AddrPort() = %v", ap, got)
+		}
+		p, err := tsocket.ParseAddress(s)
+		if err != nil || p.String() != a.String() {
+			t.Errorf("ParseAddress(%q) = %v, %v; InetAddressFrom gives %v", s, p, err, a)
+		}
+		i, err := tsocket.InetAddress("ip", ap.Addr().String(), int(ap.Port()))
+		if err != nil || i.String() != a.String() {
+			t.Errorf("InetAddress(ip, %s, %d) = %v, %v; InetAddressFrom gives %v", ap.Addr(), ap.Port(), i, err, a)
+		}
+	}
+	if a := tsocket.InetAddressFrom(netip.AddrPort{}); a != nil {
+		t.Errorf("InetAddressFrom of the zero AddrPort = %v, want nil", a)
+	}
+}
+
 func FuzzParseAddress(f *testing.F) {
 	for _, s := range []string{
 		"ipv4:1.2.3.4:80", "ipv6:[2001::1]:80", "unix:/path", "ip:[::1]:0",
 		"ipv6:[::1]x:80", "ipv4:1.2.3.4:99999", "ipv6:[fe80::1%eth0]:1", "unix:",
+		// The forms without a family, and near misses.
+		"1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:1", "::1:80", "[1.2.3.4]:80", "localhost:80",
 	} {
 		f.Add(s)
 	}
@@ -159,6 +224,19 @@ func FuzzParseAddress(f *testing.F) {
 		}
 		if b.String() != a.String() {
 			t.Fatalf("round trip %q -> %s -> %s", s, a, b)
+		}
+		ia, ok := a.(*tsocket.InetAddr)
+		if !ok {
+			return
+		}
+		if c := tsocket.InetAddressFrom(ia.AddrPort()); c == nil || c.String() != a.String() {
+			t.Fatalf("InetAddressFrom(%v) = %v, want %s", ia.AddrPort(), c, a)
+		}
+		// Without a family prefix, s is what netip reads too.
+		if f, _, _ := strings.Cut(s, ":"); f != "ip" && f != "ipv4" && f != "ipv6" {
+			if ap, err := netip.ParseAddrPort(s); err != nil || ap != ia.AddrPort() {
+				t.Fatalf("ParseAddress(%q) = %v, but netip.ParseAddrPort says %v, %v", s, a, ap, err)
+			}
 		}
 	})
 }

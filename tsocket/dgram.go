@@ -137,7 +137,7 @@ func (d *Dgram) onFD(_ *tevent.FD, flags tevent.Flags) {
 		return
 	}
 	if err := d.reg.apply(); err != nil {
-		d.failAll(d.opErr("wait", err), false)
+		d.failAll(err, false)
 	}
 }
 
@@ -219,23 +219,29 @@ func (d *Dgram) recvStep() {
 	d.finishRecv(Datagram{Data: data, From: src}, nil)
 }
 
+// finishRecv ends the recvfrom in flight with dg or err. d forgets it and
+// lowers its interest first; an epoll_ctl that fails then fails the
+// request, unless it had failed already.
 func (d *Dgram) finishRecv(dg Datagram, err error) {
 	req := d.recvReq
 	d.recvReq = nil
 	if !d.closed {
-		_ = d.reg.set(d.wants()) // lowering interest cannot fail
+		if e := d.reg.set(d.wants()); e != nil && err == nil {
+			err = d.opErr("recvfrom", e)
+		}
 	}
 	if !req.Error(err) {
 		req.Done(dg)
 	}
 }
 
+// recvCleanup forgets a recvfrom that ended without us (timed out,
+// cancelled, abandoned). Should lowering the interest fail, the sendto
+// still in flight fails with the error, as Stream.cleanup does.
 func (d *Dgram) recvCleanup(tevent.State) {
 	if d.recvReq != nil && !d.recvReq.IsInProgress() {
 		d.recvReq = nil
-		if !d.closed {
-			_ = d.reg.set(d.wants())
-		}
+		d.lower()
 	}
 }
 
@@ -294,40 +300,59 @@ func (d *Dgram) sendStep() {
 	d.finishSend(nil)
 }
 
+// finishSend ends the sendto in flight, as finishRecv does the recvfrom.
 func (d *Dgram) finishSend(err error) {
 	req, n := d.sendReq, len(d.sendBuf)
 	d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
 	if !d.closed {
-		_ = d.reg.set(d.wants())
+		if e := d.reg.set(d.wants()); e != nil && err == nil {
+			err = d.opErr("sendto", e)
+		}
 	}
 	if !req.Error(err) {
 		req.Done(n)
 	}
 }
 
+// sendCleanup forgets a sendto that ended without us, as recvCleanup
+// does a recvfrom.
 func (d *Dgram) sendCleanup(tevent.State) {
 	if d.sendReq != nil && !d.sendReq.IsInProgress() {
 		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
-		if !d.closed {
-			_ = d.reg.set(d.wants())
-		}
+		d.lower()
 	}
 }
 
-func (d *Dgram) failAll(err error, deferCB bool) {
+// lower brings the interest down to what is still in flight after a
+// request ended without us; if that fails (an epoll_ctl MOD), what is
+// still in flight fails with the error, its callback on a later iteration
+// since this runs inside another request's ending.
+func (d *Dgram) lower() {
+	if d.closed {
+		return
+	}
+	if err := d.reg.set(d.wants()); err != nil {
+		d.failAll(err, true)
+	}
+}
+
+// failAll fails the requests in flight with cause, each in an *OpError
+// of its own Op; with deferred callbacks when called from Close, so no
+// callback runs inside Close.
+func (d *Dgram) failAll(cause error, deferCB bool) {
 	if req := d.recvReq; req != nil {
 		d.recvReq = nil
 		if deferCB {
 			req.DeferCallback()
 		}
-		req.Error(err)
+		req.Error(d.opErr("recvfrom", cause))
 	}
 	if req := d.sendReq; req != nil {
 		d.sendReq, d.sendBuf, d.sendTo = nil, nil, nil
 		if deferCB {
 			req.DeferCallback()
 		}
-		req.Error(err)
+		req.Error(d.opErr("sendto", cause))
 	}
 }
 
@@ -349,24 +374,18 @@ func (d *Dgram) Fd() int { return d.reg.fd }
 
 // Close closes d: requests in flight fail with net.ErrClosed (their
 // callbacks run on a later iteration), the fd event is removed and the
-// descriptor closed; a unix socket file d created by binding is removed.
-// Closing again does nothing.
+// descriptor closed; a unix socket file d created by binding is removed
+// (failing to remove it is an error, finding it gone is not). Closing
+// again does nothing.
 func (d *Dgram) Close() error {
 	if d.closed {
 		return nil
 	}
 	d.LocalAddress()
 	d.closed = true
-	d.failAll(d.opErr("close", errClosed), true)
+	d.failAll(errClosed, true)
 	d.reg.drop()
-	err := sys.Close(d.reg.fd)
-	if d.unlink != "" {
-		_ = sys.Unlink(d.unlink) // gone already is fine
-	}
-	if err != nil {
-		return d.opErr("close", sysErr("close", err))
-	}
-	return nil
+	return d.opErr("close", closeAndUnlink(d.reg.fd, d.unlink))
 }
 
 func (d *Dgram) disconnect() error {

@@ -5,9 +5,11 @@
 //
 // # Addresses
 //
-// [InetAddress], [UnixAddress] and [ParseAddress] build an [Address]; its
-// String form ("ipv4:127.0.0.1:80", "ipv6:[::1]:80", "unix:/path") parses
-// back. Addresses are numeric: host names are rejected, never resolved.
+// [InetAddress], [InetAddressFrom] (a netip.AddrPort), [UnixAddress] and
+// [ParseAddress] build an [Address]; its String form ("ipv4:127.0.0.1:80",
+// "ipv6:[::1]:80", "unix:/path") parses back, and so do "127.0.0.1:80" and
+// "[::1]:80". Addresses are numeric: host names are rejected, never
+// resolved.
 //
 // # Streams
 //
@@ -16,16 +18,17 @@
 // completely, [WritevSend] writes one completely, and [ReadvPDUSend] reads
 // a protocol data unit whose size a [NextVectorFunc] works out as it goes:
 //
+//	step := 0
 //	req := tsocket.ReadvPDUSend(ev, s, func(s *tsocket.Stream) ([][]byte, error) {
-//		switch {
-//		case body == nil:
-//			body = make([]byte, binary.BigEndian.Uint32(hdr[:]))
-//			return [][]byte{body}, nil
-//		case first:
-//			first = false
-//			return [][]byte{hdr[:]}, nil
+//		step++
+//		switch n := binary.BigEndian.Uint32(hdr[:]); {
+//		case step == 1:
+//			return [][]byte{hdr[:]}, nil // the header first
+//		case step == 2 && n > 0:
+//			body = make([]byte, n)
+//			return [][]byte{body}, nil // then the body it announces
 //		}
-//		return nil, nil // done
+//		return nil, nil // done (buffers that are all empty would be EINVAL)
 //	})
 //	req.SetCallback(func(req *tevent.Req[struct{}]) {
 //		if err := tsocket.ReadvPDURecv(req); err != nil { ... }

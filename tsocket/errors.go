@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/gotevent/gotevent/internal/errno"
 )
 
 // Errors returned by this package. Test for them with errors.Is: every
@@ -19,37 +21,27 @@ var (
 	// accept started while one of the same kind is in flight on the same
 	// socket, and of a disconnect while a writev or sendto is in flight.
 	// errors.Is(err, syscall.EBUSY) also holds.
-	ErrBusy error = &errnoError{"tsocket: operation already in flight", syscall.EBUSY}
+	ErrBusy error = errno.New("tsocket: operation already in flight", syscall.EBUSY)
 
 	// ErrInvalidAddress is wrapped by every [AddressError]; errors.Is(err,
 	// syscall.EINVAL) also holds.
-	ErrInvalidAddress error = &errnoError{"tsocket: invalid address", syscall.EINVAL}
+	ErrInvalidAddress error = errno.New("tsocket: invalid address", syscall.EINVAL)
 
-	// ErrEmptyVector is the error of a readv or writev given no buffers.
-	// errors.Is(err, syscall.EINVAL) also holds.
-	ErrEmptyVector error = &errnoError{"tsocket: empty I/O vector", syscall.EINVAL}
+	// ErrEmptyVector is the error of a readv or writev given no buffers,
+	// and of a ReadvPDUSend whose NextVectorFunc returns buffers that are
+	// all empty. errors.Is(err, syscall.EINVAL) also holds.
+	ErrEmptyVector error = errno.New("tsocket: empty I/O vector", syscall.EINVAL)
 
 	// ErrWrongContext is returned when a request is started on a context
 	// other than the one the socket's events live on while the socket is
 	// in use there. A socket whose last request has ended keeps its fd
 	// event until that context's next iteration, and can move only then.
 	// errors.Is(err, syscall.EINVAL) also holds.
-	ErrWrongContext error = &errnoError{"tsocket: socket is in use on another event context", syscall.EINVAL}
+	ErrWrongContext error = errno.New("tsocket: socket is in use on another event context", syscall.EINVAL)
 )
 
 // errClosed is what requests on a closed or disconnected socket fail with.
 var errClosed = net.ErrClosed
-
-// errnoError is a sentinel that also matches one errno under errors.Is, so
-// code written against errno values (as Samba's is) keeps working.
-type errnoError struct {
-	msg   string
-	errno syscall.Errno
-}
-
-func (e *errnoError) Error() string { return e.msg }
-
-func (e *errnoError) Is(target error) bool { return target == e.errno }
 
 // AddressError reports an address that could not be built or parsed: a host
 // name where a numeric address is required, a family that does not match,
@@ -71,11 +63,32 @@ func (e *AddressError) Error() string {
 func (e *AddressError) Unwrap() error { return ErrInvalidAddress }
 
 // OpError is the error of a socket operation, as net.OpError: it names the
-// operation, the socket's network and addresses, and wraps the cause, which
-// is usually an *os.SyscallError around the errno.
+// operation, the socket's network and addresses, and wraps the cause: an
+// *os.SyscallError naming the system call around its errno, a sentinel of
+// this package, net.ErrClosed, or (for ReadvPDUSend) what the
+// NextVectorFunc returned. It is a net.Error.
 type OpError struct {
-	// Op is the operation: "socket", "bind", "listen", "connect", "accept",
-	// "readv", "writev", "recvfrom", "sendto", "disconnect", "ioctl", ...
+	// Op is the operation, one name for every request of a kind whatever
+	// failed inside it; the system call that failed is named by the
+	// *os.SyscallError in Err. A request failed by Close keeps its own
+	// Op, with Err net.ErrClosed.
+	//
+	//	"connect"     ConnectSend; UDPSocket and UnixDgramSocket given a remote
+	//	"accept"      AcceptSend
+	//	"readv"       ReadvSend, ReadvPDUSend, ReadvPDUQueueSend
+	//	"read"        ReadSomeSend, ReadSomeFuncSend
+	//	"writev"      WritevSend, WritevQueueSend
+	//	"recvfrom"    RecvFromSend
+	//	"sendto"      SendToSend, SendToQueueSend
+	//	"tls"         a TLS handshake (reserved: DESIGN's TLS streams)
+	//	"listen"      Listen
+	//	"socket"      UDPSocket and UnixDgramSocket making the socket
+	//	"bind"        UDPSocket and UnixDgramSocket binding it to local
+	//	"socketpair"  Socketpair
+	//	"existing"    ExistingSocket
+	//	"ioctl"       Stream.PendingBytes
+	//	"disconnect"  DisconnectSend
+	//	"close"       Close of a Stream, Dgram or Listener
 	Op string
 	// Net is the socket's network: "tcp", "udp", "unix" or "unixgram".
 	Net string
@@ -110,9 +123,36 @@ func (e *OpError) Error() string {
 // Unwrap returns the cause.
 func (e *OpError) Unwrap() error { return e.Err }
 
-// Timeout reports whether the cause is a timeout.
+var _ net.Error = (*OpError)(nil)
+
+// Timeout reports whether the cause is a timeout, as net.OpError does: an
+// error in the chain with a Timeout method that says so (syscall.Errno
+// counts ETIMEDOUT, and EAGAIN and EWOULDBLOCK, which a unix connect to a
+// full backlog gives), or anything that matches ETIMEDOUT, such as
+// tevent.ErrTimedOut.
 func (e *OpError) Timeout() bool {
-	return errors.Is(e.Err, syscall.ETIMEDOUT)
+	if errors.Is(e.Err, syscall.ETIMEDOUT) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(e.Err, &t) && t.Timeout()
+}
+
+// Temporary reports whether the cause is temporary, as net.OpError does:
+// ECONNRESET or ECONNABORTED from an accept, a timeout, or an error in the
+// chain with a Temporary method that says so (syscall.Errno counts EINTR,
+// EMFILE, ENFILE and the timeouts). As with
+// net.Error, what counts is not well defined; prefer Timeout, or errors.Is
+// with the errno that matters.
+func (e *OpError) Temporary() bool {
+	if e.Op == "accept" && (errors.Is(e.Err, syscall.ECONNRESET) || errors.Is(e.Err, syscall.ECONNABORTED)) {
+		return true
+	}
+	if e.Timeout() {
+		return true
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(e.Err, &t) && t.Temporary()
 }
 
 // sysErr names the syscall that failed, leaving sentinels alone.

@@ -28,7 +28,11 @@ func (m *message) next(*tsocket.Stream) ([][]byte, error) {
 	case 1:
 		return [][]byte{m.hdr[:]}, nil
 	case 2:
-		m.body = make([]byte, binary.BigEndian.Uint32(m.hdr[:]))
+		n := binary.BigEndian.Uint32(m.hdr[:])
+		if n == 0 {
+			return nil, nil // no body: an all-empty vector would be EINVAL
+		}
+		m.body = make([]byte, n)
 		return [][]byte{m.body}, nil
 	}
 	return nil, nil // the PDU is complete

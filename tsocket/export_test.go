@@ -24,7 +24,7 @@ func (l *Listener) HasEvent() bool { return l.reg.want != 0 }
 
 // HoldsReadBuffer reports whether s references a ReadSomeSend or
 // ReadSomeFuncSend buffer.
-func (s *Stream) HoldsReadBuffer() bool { return s.one[0] != nil }
+func (s *Stream) HoldsReadBuffer() bool { return s.rd.one[0] != nil }
 
 // ReadChain is how many reads a stream makes per readiness report when
 // each fills its buffer.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -280,5 +281,112 @@ func TestWrongContext(t *testing.T) {
 		if n, err := readSome(t, tsocket.ReadSomeSend(ev2, b, buf)); err != nil || string(buf[:n]) != "hi" {
 			t.Fatalf("read on ev2 after moving: %q, %v", buf[:n], err)
 		}
+	})
+}
+
+// In steady state every kind of read costs its request and nothing else:
+// the state of the read in flight lives in the Stream. Each round is a
+// read and a write, two requests; a multi-buffer vector adds nothing once
+// the stream's iovec array exists.
+func TestReadAllocations(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b := unixPair(t, ev)
+		msg := [][]byte{[]byte("pi"), []byte("ng")}
+		buf := make([]byte, 4)
+		one, two := [][]byte{buf}, [][]byte{buf[:2], buf[2:]}
+		pduVec := [][]byte{buf}
+		pduStep := 0
+		next := func(*tsocket.Stream) ([][]byte, error) {
+			if pduStep++; pduStep == 1 {
+				return pduVec, nil
+			}
+			return nil, nil
+		}
+		reads := []struct {
+			name string
+			read func() error
+		}{
+			{"ReadvSend", func() error {
+				_, err := tsocket.ReadvRecv(pollReq(t, tsocket.ReadvSend(ev, b, one)))
+				return err
+			}},
+			{"ReadvSend of two buffers", func() error {
+				_, err := tsocket.ReadvRecv(pollReq(t, tsocket.ReadvSend(ev, b, two)))
+				return err
+			}},
+			{"ReadSomeSend", func() error {
+				_, err := tsocket.ReadSomeRecv(pollReq(t, tsocket.ReadSomeSend(ev, b, buf)))
+				return err
+			}},
+			{"ReadvPDUSend", func() error {
+				pduStep = 0
+				return tsocket.ReadvPDURecv(pollReq(t, tsocket.ReadvPDUSend(ev, b, next)))
+			}},
+		}
+		for _, r := range reads {
+			round := func() {
+				w := tsocket.WritevSend(ev, a, msg)
+				if err := r.read(); err != nil || string(buf) != "ping" {
+					t.Fatalf("%s: read %q, %v", r.name, buf, err)
+				}
+				if _, err := tsocket.WritevRecv(pollReq(t, w)); err != nil {
+					t.Fatalf("%s: write: %v", r.name, err)
+				}
+				clear(buf)
+			}
+			round()
+			if avg := testing.AllocsPerRun(100, round); avg > 2 {
+				t.Errorf("%s: %.1f allocations per read and write; want at most 2 (the requests)", r.name, avg)
+			}
+		}
+	})
+}
+
+// pollReq polls req and returns it, for a Recv in the same expression.
+func pollReq[T any](t *testing.T, req *tevent.Req[T]) *tevent.Req[T] {
+	t.Helper()
+	poll(t, req)
+	return req
+}
+
+// A read that times out lowers the stream's interest to the writev still
+// in flight; if that epoll_ctl fails, the writev fails with the error
+// instead of waiting for events the kernel no longer reports. Here it
+// fails because the descriptor number was closed under the stream (a dup
+// keeps the socket open); with the poll backend the wait reports the bad
+// descriptor and the writev fails on its next send. Either way: EBADF,
+// never a hang (the writev's end time bounds the test).
+func TestCleanupErrorFailsTheOtherRequest(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, _ := unixPair(t, ev)
+		w := tsocket.WritevSend(ev, a, [][]byte{make([]byte, 8<<20)}) // nobody reads: stuck
+		r := tsocket.ReadSomeSend(ev, a, make([]byte, 8))
+		if !w.IsInProgress() || !r.IsInProgress() {
+			t.Fatal("the writev or the read finished at once")
+		}
+		r.SetEndTime(ev.Now().Add(10 * time.Millisecond))
+		w.SetEndTime(ev.Now().Add(5 * time.Second))
+		fd := a.Fd()
+		keep, err := unix.Dup(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Close(fd); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			// Give the stream its descriptor number back for its Close.
+			if err := sys.Dup2(keep, fd); err != nil { // close-on-exec on every system
+				t.Errorf("dup3: %v", err)
+			}
+			unix.Close(keep)
+		}()
+		poll(t, w)
+		if _, err := tsocket.WritevRecv(w); !errors.Is(err, syscall.EBADF) {
+			t.Errorf("writev: %v, want EBADF", err)
+		}
+		poll(t, r)
 	})
 }

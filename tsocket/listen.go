@@ -106,7 +106,8 @@ func (l *Listener) Fd() int { return l.reg.fd }
 
 // Close closes the listener: an accept in flight fails with net.ErrClosed
 // (its callback runs on a later iteration), and a unix socket file it
-// created is removed. Closing again does nothing.
+// created is removed (failing to remove it is an error, finding it gone
+// is not). Closing again does nothing.
 func (l *Listener) Close() error {
 	if l.closed {
 		return nil
@@ -121,14 +122,8 @@ func (l *Listener) Close() error {
 		req.Error(opError("accept", l.network, l.addr, nil, errClosed))
 	}
 	l.reg.drop()
-	err := sys.Close(l.reg.fd)
-	if l.unlink != "" {
-		_ = sys.Unlink(l.unlink) // gone already is fine
-	}
-	if err != nil {
-		return opError("close", l.network, l.addr, nil, sysErr("close", err))
-	}
-	return nil
+	err := closeAndUnlink(l.reg.fd, l.unlink)
+	return opError("close", l.network, l.addr, nil, err)
 }
 
 // AcceptSend accepts the next connection on l once the loop reports the
@@ -230,12 +225,23 @@ func (l *Listener) backOff() {
 	} else {
 		l.backoff = min(2*l.backoff, acceptBackoffMax)
 	}
-	_ = l.reg.set(0) // lowering interest cannot fail
+	l.unwatch()
 	at := l.reg.ev.Now().Add(l.backoff)
 	if l.timer == nil {
 		l.timer = l.reg.ev.AddTimer(at, l.retry)
 	} else {
 		l.timer.Reset(at)
+	}
+}
+
+// unwatch drops the listener's interest in readability. Lowering it to
+// nothing makes no epoll_ctl today (fdReg removes the event from an
+// immediate), but should it fail, the event is removed outright rather
+// than left reporting a listener nobody accepts on, for ever; the next
+// AcceptSend adds it back.
+func (l *Listener) unwatch() {
+	if err := l.reg.set(0); err != nil {
+		l.reg.drop()
 	}
 }
 
@@ -248,7 +254,7 @@ func (l *Listener) retry(*tevent.Timer, time.Time) {
 func (l *Listener) finish(s *Stream, err error) {
 	req := l.req
 	l.req = nil
-	_ = l.reg.set(0)
+	l.unwatch()
 	if req.Error(opError("accept", l.network, l.addr, nil, err)) {
 		return
 	}
@@ -269,7 +275,7 @@ func (l *Listener) cleanup(req *tevent.Req[*Stream], st tevent.State) {
 			l.timer.Cancel()
 		}
 		if !l.closed {
-			_ = l.reg.set(0)
+			l.unwatch()
 		}
 	}
 }

@@ -3,6 +3,7 @@ package tsocket_test
 import (
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -250,6 +251,34 @@ func TestAcceptChain(t *testing.T) {
 			if err := ev.LoopOnce(); err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// Close removes the socket file the listener created. One already gone is
+// no error; one that cannot be removed is, since the next bind to the path
+// would fail (here a directory has taken its place: unlink(2) says EISDIR).
+func TestUnixListenerCloseUnlinks(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		path, _, l := unixListener(t, ev)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Errorf("Close with the socket file gone: %v", err)
+		}
+		path, _, l = unixListener(t, ev)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(path, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		err := l.Close()
+		var oe *tsocket.OpError
+		if !errors.Is(err, syscall.EISDIR) || !errors.As(err, &oe) || oe.Op != "close" {
+			t.Errorf("Close with a directory at the path: %v, want EISDIR in Op close", err)
 		}
 	})
 }

@@ -348,8 +348,9 @@ func (c *netConn) finishWrite(n int, err error) {
 
 // written is how many bytes the writev in flight has written so far.
 func (s *Stream) written() int {
-	n := s.wr.off
-	for _, b := range s.wr.iov[:s.wr.idx] {
+	v := &s.wr.v
+	n := v.off
+	for _, b := range v.iov[:v.idx] {
 		n += len(b)
 	}
 	return n

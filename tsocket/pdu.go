@@ -6,8 +6,9 @@ import "github.com/gotevent/gotevent/tevent"
 // inside ReadvPDUSend and then each time the vector it returned last has
 // been filled completely. It returns the buffers to fill next (owned by the
 // caller), an empty vector when the PDU is complete, or an error that fails
-// the request. A vector whose buffers are all empty counts as filled at
-// once and next is asked again.
+// the request. A vector of buffers that are all empty is a mistake (the
+// end of the PDU is the empty vector): it fails the request with
+// ErrEmptyVector, which matches syscall.EINVAL.
 //
 // next runs on the loop goroutine and must not block. It may close s; the
 // request then fails with net.ErrClosed.
@@ -21,12 +22,13 @@ type NextVectorFunc func(s *Stream) ([][]byte, error)
 // way without extra copies. It counts as the stream's one read in flight.
 func ReadvPDUSend(ev *tevent.Context, s *Stream, next NextVectorFunc) *tevent.Req[struct{}] {
 	req := tevent.NewReq[struct{}](ev)
-	if err := s.startRead(ev, "readv_pdu", next == nil); req.Error(err) {
+	if err := s.startRead(ev, "readv", next == nil); req.Error(err) {
 		return req.Post()
 	}
-	s.beginRead(readState{pdu: req, next: next}, false)
+	s.rd.kinds.pdu = readPDU{req: req, next: next}
+	s.beginRead(&s.rd.kinds.pdu)
 	req.SetCleanupFn(s.cleanupFn)
-	if s.nextVector() {
+	if s.rd.kinds.pdu.vector(s) {
 		s.readStepOrWait()
 	}
 	if !req.IsInProgress() {
@@ -44,24 +46,44 @@ func ReadvPDURecv(req *tevent.Req[struct{}]) error {
 	return err
 }
 
-// nextVector asks next for the next vector and reports whether there is
-// one to read; otherwise the request has finished (or gone).
-func (s *Stream) nextVector() bool {
-	r := &s.rd
-	req := r.pdu
+// readPDU is a ReadvPDUSend: next gives each vector in turn, and the
+// request ends when it gives an empty one.
+type readPDU struct {
+	req  *tevent.Req[struct{}]
+	next NextVectorFunc
+}
+
+func (r *readPDU) op() string { return "readv" }
+
+// vector asks next for the vector to fill next.
+func (r *readPDU) vector(s *Stream) bool {
+	req := r.req
 	iov, err := r.next(s)
-	if r.pdu != req || s.closed {
+	switch {
+	case r.req != req || s.closed:
 		return false // closed or abandoned from inside next
-	}
-	if err != nil {
-		s.finishRead(0, err)
+	case err != nil:
+		endRead(s, req, struct{}{}, err, false) // next's own error, as it is
+		return false
+	case len(iov) == 0:
+		endRead(s, req, struct{}{}, nil, false)
 		return false
 	}
-	if len(iov) == 0 {
-		s.finishRead(0, nil)
+	s.rd.v.set(iov)
+	if s.rd.v.done() {
+		// Buffers but no bytes: next should have ended the PDU with an
+		// empty vector. Taking it as filled would ask next again at
+		// once, for ever (Samba's tstream_readv_pdu fails it the same).
+		endRead(s, req, struct{}{}, s.opErr(r.op(), ErrEmptyVector), false)
 		return false
 	}
-	r.iov = iov
-	r.idx, r.off = advance(iov, 0, 0, 0)
 	return true
+}
+
+func (r *readPDU) got(*Stream, int) bool { return true }
+func (r *readPDU) wait(*Stream)          {}
+func (r *readPDU) inProgress() bool      { return r.req.IsInProgress() }
+
+func (r *readPDU) fail(s *Stream, err error, deferCB bool) {
+	endRead(s, r.req, struct{}{}, err, deferCB)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -26,7 +27,11 @@ func (p *lenPrefixed) next(*tsocket.Stream) ([][]byte, error) {
 	case 1:
 		return [][]byte{p.hdr[:]}, nil
 	case 2:
-		p.body = make([]byte, binary.BigEndian.Uint16(p.hdr[:]))
+		n := binary.BigEndian.Uint16(p.hdr[:])
+		if n == 0 {
+			return nil, nil // an empty body: the PDU ends with its header
+		}
+		p.body = make([]byte, n)
 		return [][]byte{p.body}, nil
 	}
 	return nil, nil
@@ -154,6 +159,49 @@ func TestReadvPDUErrors(t *testing.T) {
 		poll(t, req)
 		if err := tsocket.ReadvPDURecv(req); err != io.EOF {
 			t.Errorf("peer closed before the PDU: %v, want io.EOF", err)
+		}
+	})
+}
+
+// A vector whose buffers are all empty is a NextVectorFunc bug (the end
+// of a PDU is an empty vector): the request fails with EINVAL, as Samba's
+// tstream_readv_pdu does. It used to count as filled at once, so next was
+// asked again straight away, forever (50M calls in 1.3 s); next here gives
+// up after maxCalls so that the test fails rather than hangs.
+func TestReadvPDUAllEmptyVector(t *testing.T) {
+	const maxCalls = 1000
+	errSpin := errors.New("next asked again after an all-empty vector")
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a, b := unixPair(t, ev)
+		for _, tt := range []struct {
+			name   string
+			filled int      // vectors of one byte before the empty one
+			empty  [][]byte // the all-empty vector
+		}{
+			{"first vector, one empty buffer", 0, [][]byte{{}}},
+			{"first vector, several", 0, [][]byte{nil, {}, make([]byte, 0, 8)}},
+			{"after a filled vector", 1, [][]byte{{}, {}}},
+		} {
+			if tt.filled > 0 {
+				poll(t, tsocket.WritevSend(ev, a, [][]byte{make([]byte, tt.filled)}))
+			}
+			calls := 0
+			req := tsocket.ReadvPDUSend(ev, b, func(*tsocket.Stream) ([][]byte, error) {
+				calls++
+				switch {
+				case calls > maxCalls:
+					return nil, errSpin
+				case calls <= tt.filled:
+					return [][]byte{make([]byte, 1)}, nil
+				}
+				return tt.empty, nil
+			})
+			poll(t, req)
+			err := tsocket.ReadvPDURecv(req)
+			if !errors.Is(err, syscall.EINVAL) || calls != tt.filled+1 {
+				t.Errorf("%s: ReadvPDURecv = %v after %d calls of next; want EINVAL after %d", tt.name, err, calls, tt.filled+1)
+			}
 		}
 	})
 }

@@ -60,6 +60,23 @@ func bindTo(fd int, a Address) error {
 	return nil
 }
 
+// closeAndUnlink closes fd, then removes the socket file at path (if not
+// "") that binding it created. The close error comes first; a file already
+// gone is no error, but one that cannot be removed is, since it would make
+// the next bind to that path fail with EADDRINUSE.
+func closeAndUnlink(fd int, path string) error {
+	err := sys.Close(fd)
+	if err != nil {
+		err = sysErr("close", err)
+	}
+	if path != "" {
+		if uerr := sys.Unlink(path); uerr != nil && uerr != unix.ENOENT && err == nil {
+			err = sysErr("unlink", uerr)
+		}
+	}
+	return err
+}
+
 func closeFd(fd int) {
 	_ = sys.Close(fd) // an fd that failed to become a socket: nothing to report to
 }

@@ -41,7 +41,8 @@ func (s *Stream) AddWaitEvent(mark time.Time, fn WaitFunc, rock any) *WaitEvent 
 		return we
 	}
 	we.timer = s.reg.ev.AddTimer(mark, we.fire)
-	s.waits = append(s.waits, we)
+	x := s.extra()
+	x.waits = append(x.waits, we)
 	return we
 }
 
@@ -49,14 +50,11 @@ func (s *Stream) AddWaitEvent(mark time.Time, fn WaitFunc, rock any) *WaitEvent 
 // event already gone does nothing. Safe inside any callback, we's own
 // included.
 func (s *Stream) RemoveWaitEvent(we *WaitEvent) {
-	if we == nil || we.s != s {
+	if we == nil || we.s != s || s.x == nil {
 		return
 	}
-	for i, w := range s.waits {
-		if w == we {
-			s.waits = slices.Delete(s.waits, i, i+1)
-			break
-		}
+	if i := slices.Index(s.x.waits, we); i >= 0 {
+		s.x.waits = slices.Delete(s.x.waits, i, i+1)
 	}
 	if we.timer != nil {
 		we.timer.Cancel()
@@ -81,7 +79,7 @@ func (we *WaitEvent) fire(t *tevent.Timer, _ time.Time) {
 }
 
 func (s *Stream) removeWaitEvents() {
-	for len(s.waits) > 0 {
-		s.RemoveWaitEvent(s.waits[len(s.waits)-1])
+	for s.hasWaits() {
+		s.RemoveWaitEvent(s.x.waits[len(s.x.waits)-1])
 	}
 }

@@ -1,0 +1,354 @@
+package tsocket
+
+import (
+	"github.com/gotevent/gotevent/internal/sys"
+	"io"
+
+	"github.com/gotevent/gotevent/tevent"
+)
+
+// The read engine. Every read request on a Stream (ReadvSend,
+// ReadSomeSend, ReadSomeFuncSend and ReadvPDUSend) runs on one engine,
+// readStep, which fills the vector s.rd.v from the socket and waits for
+// readiness when the socket has nothing. What differs from one kind of
+// read to another is a reader: where the vector comes from, when the read
+// is over, and what its request returns.
+
+// reader is the read in flight on a Stream, one implementation per kind of
+// read. Each kind's state lives in the Stream (readKinds) and s.rd.r
+// points at it, so that starting a read allocates nothing beyond its
+// request. Its methods run on the loop goroutine, from the engine.
+type reader interface {
+	// op names the request in errors: "readv" or "read".
+	op() string
+	// vector is called when s.rd.v has nothing left to fill: before the
+	// first read of a kind that supplies its vector late, and each time
+	// the vector has been filled. It sets a vector with at least one byte
+	// to fill and reports true, or ends the request and reports false.
+	vector(s *Stream) bool
+	// got is told that the last read put n > 0 bytes into s.rd.v, which
+	// has already moved past them. It reports whether the read goes on;
+	// if not, it has ended the request.
+	got(s *Stream, n int) bool
+	// wait is told that the read is about to wait for the socket.
+	wait(s *Stream)
+	// fail ends the request with err, its callback deferred to a later
+	// iteration if deferCB is set.
+	fail(s *Stream, err error, deferCB bool)
+	// inProgress reports whether the request has not finished.
+	inProgress() bool
+}
+
+// readState is the read in flight.
+type readState struct {
+	r     reader    // the read in flight, nil if none; points into kinds
+	v     ioVec     // what it fills
+	one   [1][]byte // the vector of ReadSomeSend and ReadSomeFuncSend
+	kinds readKinds // only r's is in use
+}
+
+// readKinds holds the state of each kind of read. One is in use at a
+// time; keeping each apart costs 48 bytes a Stream, less than one
+// allocation per read, and keeps each kind's fields typed.
+type readKinds struct {
+	readv readvFill
+	some  readSome
+	fn    readSomeFunc
+	pdu   readPDU
+}
+
+// readvFill is a ReadvSend: it ends once every buffer of its vector is
+// full, with their total size.
+type readvFill struct{ req *tevent.Req[int] }
+
+func (r *readvFill) op() string { return "readv" }
+
+// vector ends the request: the one vector ReadvSend gave has been filled.
+func (r *readvFill) vector(s *Stream) bool {
+	endRead(s, r.req, s.rd.v.total(), nil, false)
+	return false
+}
+
+func (r *readvFill) got(*Stream, int) bool { return true }
+func (r *readvFill) wait(*Stream)          {}
+func (r *readvFill) inProgress() bool      { return r.req.IsInProgress() }
+
+func (r *readvFill) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 0, err, deferCB) }
+
+// readSome is a ReadSomeSend: its vector is the caller's one buffer, and
+// it ends with the first bytes read.
+type readSome struct{ req *tevent.Req[int] }
+
+func (r *readSome) op() string { return "read" }
+
+// vector is asked for only if the buffer was empty, which ReadSomeSend
+// refuses: the read ends at its first bytes, before the buffer is full.
+func (r *readSome) vector(s *Stream) bool {
+	endRead(s, r.req, 0, s.opErr(r.op(), ErrEmptyVector), false)
+	return false
+}
+
+func (r *readSome) got(s *Stream, n int) bool {
+	endRead(s, r.req, n, nil, false)
+	return false
+}
+
+func (r *readSome) wait(*Stream)     {}
+func (r *readSome) inProgress() bool { return r.req.IsInProgress() }
+
+func (r *readSome) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 0, err, deferCB) }
+
+// readSomeFunc is a ReadSomeFuncSend: it asks get for its buffer right
+// before each read, holds none while it waits, and ends with the first
+// bytes read, a prefix of that buffer.
+type readSomeFunc struct {
+	req *tevent.Req[[]byte]
+	get func() []byte
+}
+
+func (r *readSomeFunc) op() string { return "read" }
+
+func (r *readSomeFunc) vector(s *Stream) bool {
+	req := r.req
+	b := r.get()
+	switch {
+	case r.req != req || s.closed:
+		return false // closed or abandoned from inside get
+	case len(b) == 0:
+		endRead(s, req, nil, s.opErr(r.op(), ErrEmptyVector), false)
+		return false
+	}
+	s.rd.one[0] = b
+	s.rd.v.set(s.rd.one[:])
+	return true
+}
+
+func (r *readSomeFunc) got(s *Stream, n int) bool {
+	endRead(s, r.req, s.rd.one[0][:n:n], nil, false)
+	return false
+}
+
+// wait drops the buffer, so that a connection waiting for its next
+// message holds none: get is asked again once the socket is readable.
+func (r *readSomeFunc) wait(s *Stream) { s.rd.one[0], s.rd.v = nil, ioVec{} }
+
+func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
+
+func (r *readSomeFunc) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, nil, err, deferCB) }
+
+// ReadvSend starts reading from s until every byte of every buffer in iov is
+// filled (tstream_readv_send). The buffers belong to the caller and must
+// not be touched until the request has finished. The read is tried at once;
+// if data is already there the request completes through Post.
+func ReadvSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
+	req := tevent.NewReq[int](ev)
+	if err := s.startRead(ev, "readv", len(iov) == 0); req.Error(err) {
+		return req.Post()
+	}
+	s.rd.kinds.readv = readvFill{req: req}
+	s.beginRead(&s.rd.kinds.readv)
+	s.rd.v.set(iov)
+	req.SetCleanupFn(s.cleanupFn)
+	s.readStepOrWait()
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// ReadvRecv returns the number of bytes read (every byte of the vector), or
+// the error: io.EOF if the peer closed before the first byte,
+// io.ErrUnexpectedEOF if it closed part-way, ErrBusy for a second readv in
+// flight, ErrEmptyVector for no buffers, net.ErrClosed after Close or
+// disconnect, or the errno of a failed read wrapped in an *OpError.
+func ReadvRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
+
+// ReadSomeSend reads what the socket holds, at least one byte and at most
+// len(buf), as net.Conn.Read and recv(2) do: the request finishes as soon
+// as any bytes arrive. It is how a server reads a protocol whose message
+// boundaries it finds by parsing (RESP, lines) with one read per arrival,
+// where ReadvPDUSend would need the pending byte count first. It counts as
+// the stream's one read in flight; buf belongs to the caller and must not
+// be touched until the request has finished.
+func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
+	req := tevent.NewReq[int](ev)
+	if err := s.startRead(ev, "read", len(buf) == 0); req.Error(err) {
+		return req.Post()
+	}
+	s.rd.kinds.some = readSome{req: req}
+	s.beginRead(&s.rd.kinds.some)
+	s.rd.one[0] = buf
+	s.rd.v.set(s.rd.one[:])
+	req.SetCleanupFn(s.cleanupFn)
+	s.readStepOrWait()
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// ReadSomeRecv returns how many bytes ReadSomeSend read (at least one), or
+// the error: io.EOF if the peer closed, ErrBusy for a second read in
+// flight, ErrEmptyVector for an empty buf, net.ErrClosed after Close or
+// disconnect, or the errno of a failed read wrapped in an *OpError.
+func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
+
+// ReadSomeFuncSend is ReadSomeSend with the buffer supplied late: get is
+// called only when the loop reports the socket readable, right before the
+// read, so a connection waiting for its next message holds no read buffer
+// at all. The callback runs straight after the read, from the loop's fd
+// handler, before any other event is handled. That makes one buffer
+// shared by every connection of a loop safe, as long as each callback is
+// done with the bytes (or takes the buffer over) before it returns. An
+// idle connection then costs a few hundred bytes instead of its buffer.
+//
+// Unlike ReadSomeSend, the read is not tried inside Send: it waits for the
+// loop even if data is already there, so that the callback is never
+// deferred. get runs on the loop goroutine; it is called again if a read
+// finds nothing after all (the earlier buffer was not written to). A nil
+// get, or a nil or empty buffer, fails the request with ErrEmptyVector.
+// The request finishes as soon as any bytes arrive and counts as the
+// stream's one read in flight.
+func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.Req[[]byte] {
+	req := tevent.NewReq[[]byte](ev)
+	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
+		return req.Post()
+	}
+	s.rd.kinds.fn = readSomeFunc{req: req, get: get}
+	s.beginRead(&s.rd.kinds.fn)
+	req.SetCleanupFn(s.cleanupFn)
+	if err := s.reg.set(s.wants()); err != nil {
+		s.failRead(err)
+		return req.Post()
+	}
+	return req
+}
+
+// ReadSomeFuncRecv returns the bytes ReadSomeFuncSend read (at least one),
+// a prefix of the buffer get returned last, or the error: io.EOF if the
+// peer closed, ErrBusy for a second read in flight, ErrEmptyVector for a
+// nil get or an empty buffer, net.ErrClosed after Close or disconnect, or
+// the errno of a failed read wrapped in an *OpError.
+func ReadSomeFuncRecv(req *tevent.Req[[]byte]) ([]byte, error) { return req.Recv() }
+
+// startRead checks that a read may start.
+func (s *Stream) startRead(ev *tevent.Context, op string, empty bool) error {
+	switch {
+	case s.closed:
+		return s.opErr(op, errClosed)
+	case empty:
+		return s.opErr(op, ErrEmptyVector)
+	case s.reading():
+		return s.opErr(op, ErrBusy)
+	}
+	if err := s.reg.use(ev, s.hasWaits() || s.wr.req != nil); err != nil {
+		return s.opErr(op, err)
+	}
+	return nil
+}
+
+// beginRead makes r, whose request startRead has allowed, the read in
+// flight.
+func (s *Stream) beginRead(r reader) {
+	s.rd.r = r
+	s.rdBytes = false
+	s.rdWait = tevent.FDRead // until the transport says otherwise
+}
+
+// reading reports whether a read is in flight.
+func (s *Stream) reading() bool { return s.rd.r != nil }
+
+// readStepOrWait reads at once unless the loop is still watching the
+// socket for reading (a read just finished): then the wait says whether
+// data is there without a read that can only fail with EAGAIN.
+func (s *Stream) readStepOrWait() {
+	if s.reg.waiting(s.rdWait) && !s.rd.v.done() {
+		if err := s.reg.set(s.wants()); err != nil {
+			s.failRead(err)
+		}
+		return
+	}
+	s.readStep()
+}
+
+// readChain is how many reads one readiness report of a stream may make
+// when each fills its buffer and its callback starts the next.
+const readChain = 8
+
+// readStep reads as far as the socket allows. It reports whether the read
+// finished with a read that filled everything it asked for, so that more
+// data may be waiting.
+func (s *Stream) readStep() bool {
+	full := false // the last read filled what it asked for
+	for {
+		r := s.rd.r
+		if s.rd.v.done() && !r.vector(s) {
+			return full
+		}
+		n, want, err := s.readOnce()
+		switch {
+		case sys.WouldBlock(err):
+			s.waitRead()
+			return false
+		case err != nil:
+			s.failRead(err)
+			return false
+		case n == 0 && s.rdBytes:
+			s.failRead(io.ErrUnexpectedEOF)
+			return false
+		case n == 0:
+			s.failRead(io.EOF)
+			return false
+		}
+		s.rdBytes = true
+		full = n == want
+		s.rd.v.advance(n)
+		if !r.got(s, n) {
+			return full
+		}
+		if n < want {
+			// A short read drained the socket: wait rather than make a
+			// call that can only say EAGAIN.
+			s.waitRead()
+			return false
+		}
+	}
+}
+
+// readOnce makes one read into the rest of the vector: read when one
+// buffer is left (cheaper in the kernel than a readv of one, and no iovec
+// array to build), readv otherwise. It returns the bytes read, the bytes
+// asked for and the transport's error.
+func (s *Stream) readOnce() (n, want int, err error) {
+	v := &s.rd.v
+	if v.last() {
+		b := v.cur()
+		n, err = s.tr.read(b)
+		return n, len(b), err
+	}
+	return s.tr.readv(v.iov[v.idx:], v.off)
+}
+
+// waitRead makes the read in flight wait for the socket.
+func (s *Stream) waitRead() {
+	s.rd.r.wait(s)
+	s.rdWait = s.tr.readWait()
+	if err := s.reg.set(s.wants()); err != nil {
+		s.failRead(err)
+	}
+}
+
+// failRead ends the read in flight with err, in an *OpError naming the
+// read (io.EOF and io.ErrUnexpectedEOF stay bare).
+func (s *Stream) failRead(err error) {
+	r := s.rd.r
+	r.fail(s, s.opErr(r.op(), err), false)
+}
+
+// endRead ends req, the read in flight, with v or err. The stream forgets
+// the read first, so that the callback may start the next one at once.
+func endRead[T any](s *Stream, req *tevent.Req[T], v T, err error, deferCB bool) {
+	op := s.rd.r.op()
+	s.rd = readState{} // also lets go of the request and the caller's buffers
+	finish(s, op, req, v, err, deferCB)
+}
