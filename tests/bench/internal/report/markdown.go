@@ -38,6 +38,11 @@ func Panels(w *Workload) []Panel {
 			{Title: "CPU per timer (arm, then cancel or fire)", Metric: "cpu", Format: Nanos, Better: "lower"},
 			{Title: "allocations per fired timer", Metric: "allocs", Format: sig, Better: "lower"},
 		}
+	case Slow:
+		return []Panel{
+			{Title: "server RSS growth (peak)", Metric: "rss", Format: Bytes, Better: "lower"},
+			{Title: "PING latency, max", Metric: "pingmax", Format: Nanos, Better: "lower"},
+		}
 	}
 	return []Panel{
 		{Title: w.Unit + " per second", Metric: "rate", Format: Human, Better: "higher"},
@@ -87,6 +92,8 @@ func Render(d *Doc) (string, map[string][]byte) {
 			idleTable(&b, w)
 		case Timers:
 			timersTable(&b, w)
+		case Slow:
+			slowTable(&b, w)
 		default:
 			loadTable(&b, w)
 		}
@@ -124,6 +131,9 @@ func loadTable(b *strings.Builder, w *Workload) {
 		w.Unit, w.Unit, w.Unit, w.Base, w.Unit, w.Base, w.Unit)
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 9) {
+			continue
+		}
 		rate, ok1 := s.Stat("rate")
 		cpu, ok2 := s.Stat("cpu")
 		if !ok1 || !ok2 {
@@ -161,16 +171,25 @@ func idleTable(b *strings.Builder, w *Workload) {
 	fmt.Fprintf(b, "| server | Go heap+stack per conn | RSS per conn | heap+stack vs %s | RSS vs %s | heap+stack vs best peer |\n", w.Base, w.Base)
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 6) {
+			continue
+		}
 		hs, ok1 := s.Stat("heapstack")
 		rss, ok2 := s.Stat("rss")
-		if !ok1 || !ok2 {
+		if !ok2 {
 			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
 			continue
 		}
-		hr, okh := w.Ratio(s.Server, "heapstack")
+		// A server that is not ours to instrument (the demo, redis-server)
+		// reports no Go heap: RSS only.
+		hsCell, hr, okh, best := "not reported", 0.0, false, "–"
+		if ok1 {
+			hsCell = cell(hs, Bytes)
+			hr, okh = w.Ratio(s.Server, "heapstack")
+			best = bestPeerCell(w, s.Server, "heapstack")
+		}
 		rr, okr := w.Ratio(s.Server, "rss")
-		best := bestPeerCell(w, s.Server, "heapstack")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(hs, Bytes), cell(rss, Bytes),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), hsCell, cell(rss, Bytes),
 			ratio(hr, okh), ratio(rr, okr), best)
 	}
 }
@@ -179,6 +198,9 @@ func timersTable(b *strings.Builder, w *Workload) {
 	fmt.Fprintf(b, "| implementation | timers per CPU second | CPU per timer | allocations per fired timer | wall time | rate vs %s |\n", w.Base)
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 6) {
+			continue
+		}
 		rate, ok1 := s.Stat("rate")
 		cpu, ok2 := s.Stat("cpu")
 		if !ok1 || !ok2 {
@@ -191,6 +213,37 @@ func timersTable(b *strings.Builder, w *Workload) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
 			sig(al.Med), fmt.Sprintf("%.2f s", wall.Med), ratio(rr, ok))
 	}
+}
+
+func slowTable(b *strings.Builder, w *Workload) {
+	b.WriteString("| server | RSS growth (peak) | PING latency, max | PINGs unanswered at the end | slow client's requests read | slow client dropped |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 6) {
+			continue
+		}
+		rss, ok1 := s.Stat("rss")
+		pm, ok2 := s.Stat("pingmax")
+		if !ok1 || !ok2 {
+			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
+			continue
+		}
+		late, _ := s.Stat("late")
+		taken, _ := s.Stat("taken")
+		dropped, _ := s.Stat("dropped")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rss, Bytes), cell(pm, Nanos),
+			sig(late.Max), pct(taken.Med), map[bool]string{true: "yes", false: "no"}[dropped.Med >= 0.5])
+	}
+}
+
+// skippedRow writes the row of a server that was not run, with cols
+// cells, and reports whether it did.
+func skippedRow(b *strings.Builder, s *Series, cols int) bool {
+	if s.Skipped == "" {
+		return false
+	}
+	fmt.Fprintf(b, "| %s | not run: %s |%s\n", name(s.Server), s.Skipped, strings.Repeat(" |", cols-2))
+	return true
 }
 
 func name(server string) string {
