@@ -232,7 +232,7 @@ func slowTable(b *strings.Builder, w *Workload) {
 		taken, _ := s.Stat("taken")
 		dropped, _ := s.Stat("dropped")
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rss, Bytes), cell(pm, Nanos),
-			sig(late.Max), pct(taken.Med), map[bool]string{true: "yes", false: "no"}[dropped.Med >= 0.5])
+			fmt.Sprintf("%.0f", late.Max), pct(taken.Med), map[bool]string{true: "yes", false: "no"}[dropped.Med >= 0.5])
 	}
 }
 
