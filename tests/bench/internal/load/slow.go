@@ -39,8 +39,9 @@ type SlowResult struct {
 	// latency counts as the time they had waited.
 	Late    int           `json:"late"`
 	PingMax time.Duration `json:"ping_max_ns"`
-	// Written is how many bytes of the GETs the server took in.
+	// Written is how many bytes of the GETs the server took in, of Total.
 	Written int64 `json:"written"`
+	Total   int64 `json:"total"`
 	// Dropped says the server had closed the slow connection by the end.
 	Dropped bool          `json:"dropped"`
 	Elapsed time.Duration `json:"elapsed_ns"`
@@ -82,7 +83,7 @@ func RunSlow(cfg SlowConfig) (SlowResult, error) {
 	}
 	t0 := time.Now()
 	end := t0.Add(cfg.Duration)
-	var res SlowResult
+	res := SlowResult{Total: int64(len(gets))}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
