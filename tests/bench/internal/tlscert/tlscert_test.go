@@ -51,8 +51,8 @@ func TestHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := c.ConnectionState()
-	if st.Version != tls.VersionTLS13 || st.DidResume || st.CurveID != tls.X25519 {
-		t.Errorf("version %x, resumed %v, curve %v: want a full TLS 1.3 X25519 handshake", st.Version, st.DidResume, st.CurveID)
+	if st.Version != tls.VersionTLS13 || st.DidResume {
+		t.Errorf("version %x, resumed %v: want a full TLS 1.3 handshake", st.Version, st.DidResume)
 	}
 	if _, err := c.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
