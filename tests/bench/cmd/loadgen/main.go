@@ -12,6 +12,11 @@
 // the value is set and waits for a line on standard input before writing
 // the GETs, so the server's memory can be read first; "STOP <json>"
 // carries a load.SlowResult.
+//
+// -mode imap logs -conns connections in (LOGIN, SELECT INBOX, IDLE),
+// prints "HOLD <json>" and waits for a line on standard input, then
+// APPENDs one message from another connection; "STOP <json>" carries a
+// load.IMAPResult with the new-mail latency of -watch idlers.
 package main
 
 import (
@@ -30,20 +35,24 @@ import (
 
 func main() {
 	var cfg load.Config
-	mode := flag.String("mode", "pingpong", "pingpong, bulk, connect, idle or slow")
+	mode := flag.String("mode", "pingpong", "pingpong, bulk, connect, idle, slow or imap")
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:7000", "server address (IPv4)")
 	flag.IntVar(&cfg.Conns, "conns", 50, "connections (connect mode: connections in flight)")
 	size := flag.Int("size", 64, "echo message size")
 	depth := flag.Int("depth", 1, "messages per batch (pipelining depth)")
 	proto := flag.String("proto", "echo", "echo, resp (SET/GET by turns) or ping (RESP PING)")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before the measured window")
-	flag.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured window")
+	flag.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured window (imap: how long the idlers may take to see the new mail)")
 	flag.IntVar(&cfg.DialConcurrency, "dial", 128, "connects in flight while opening connections")
 	tlsCA := flag.String("tls-ca", "", "run connect or idle over TLS, trusting this PEM certificate")
 	var slow load.SlowConfig
 	flag.IntVar(&slow.Value, "value", 1<<20, "slow: bytes of the value set first")
 	flag.IntVar(&slow.Gets, "gets", 3000, "slow: GETs written without reading")
 	flag.DurationVar(&slow.PingEvery, "ping-every", time.Second, "slow: interval of the other connection's PINGs")
+	var imap load.IMAPConfig
+	flag.IntVar(&imap.Watch, "watch", 1000, "imap: idlers that time the new mail")
+	flag.StringVar(&imap.User, "user", "demo", "imap: LOGIN user")
+	flag.StringVar(&imap.Password, "password", "demo", "imap: LOGIN password")
 	flag.Parse()
 	raiseNoFile()
 	out := bufio.NewWriter(os.Stdout)
@@ -65,6 +74,19 @@ func main() {
 			stdin.ReadString('\n')
 		}
 		res, err := load.RunSlow(slow)
+		if err != nil {
+			fail(err)
+		}
+		emit("STOP", res)
+		return
+	}
+	if *mode == "imap" {
+		imap.Addr, imap.Conns, imap.DialConcurrency, imap.Wait = cfg.Addr, cfg.Conns, cfg.DialConcurrency, cfg.Duration
+		imap.Hold = func(r load.IMAPResult) {
+			emit("HOLD", r)
+			stdin.ReadString('\n')
+		}
+		res, err := load.RunIMAP(imap)
 		if err != nil {
 			fail(err)
 		}
