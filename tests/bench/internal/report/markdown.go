@@ -38,6 +38,11 @@ func Panels(w *Workload) []Panel {
 			{Title: "CPU per timer (arm, then cancel or fire)", Metric: "cpu", Format: Nanos, Better: "lower"},
 			{Title: "allocations per fired timer", Metric: "allocs", Format: sig, Better: "lower"},
 		}
+	case IMAP:
+		return []Panel{
+			{Title: "PSS per idling connection", Metric: "pss", Format: Bytes, Better: "lower"},
+			{Title: "new-mail latency, p99", Metric: "p99", Format: Nanos, Better: "lower"},
+		}
 	case Slow:
 		return []Panel{
 			{Title: "server RSS growth (peak)", Metric: "rss", Format: Bytes, Better: "lower"},
@@ -94,6 +99,8 @@ func Render(d *Doc) (string, map[string][]byte) {
 			timersTable(&b, w)
 		case Slow:
 			slowTable(&b, w)
+		case IMAP:
+			imapTable(&b, w)
 		default:
 			loadTable(&b, w)
 		}
@@ -233,6 +240,28 @@ func slowTable(b *strings.Builder, w *Workload) {
 		dropped, _ := s.Stat("dropped")
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rss, Bytes), cell(pm, Nanos),
 			fmt.Sprintf("%.0f", late.Max), pct(taken.Med), map[bool]string{true: "yes", false: "no"}[dropped.Med >= 0.5])
+	}
+}
+
+func imapTable(b *strings.Builder, w *Workload) {
+	b.WriteString("| server | PSS per conn | RSS per conn | new mail p50 | p99 | max | timed idlers told |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 7) {
+			continue
+		}
+		pss, ok1 := s.Stat("pss")
+		p99, ok2 := s.Stat("p99")
+		if !ok1 || !ok2 {
+			fmt.Fprintf(b, "| %s | no data | | | | | |\n", s.Server)
+			continue
+		}
+		rss, _ := s.Stat("rss")
+		p50, _ := s.Stat("p50")
+		mx, _ := s.Stat("max")
+		told, _ := s.Stat("told")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(pss, Bytes), cell(rss, Bytes),
+			cell(p50, Nanos), cell(p99, Nanos), cell(mx, Nanos), pct(told.Min))
 	}
 }
 

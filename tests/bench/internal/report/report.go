@@ -29,6 +29,10 @@ const (
 	// requests the server read, 0..1) and dropped (1 when the server
 	// closed the slow connection).
 	Slow Kind = "slow"
+	// IMAP samples carry pss and rss (bytes per idling connection), p50,
+	// p99 and max (new-mail latency, ns) and told (the share of the timed
+	// idlers that saw the new mail, 0..1).
+	IMAP Kind = "imap"
 )
 
 // Sample is one measurement of one server in one round.

@@ -89,9 +89,11 @@ func TestRender(t *testing.T) {
 	timers.Get("afterfunc").Samples = []*Sample{{Values: map[string]float64{"rate": 1e5, "cpu": 1e4, "allocs": 1, "wall": 7}}}
 	timers.Get("gotevent").Samples = []*Sample{{Values: map[string]float64{"rate": 1e6, "cpu": 1e3, "allocs": 0, "wall": 2}}}
 	skipped := &Workload{ID: "rb", Title: "redis-benchmark", Skipped: "not installed"}
+	imap := &Workload{ID: "imap", Title: "IMAP", Kind: IMAP, Base: "gotevent-imap"}
+	imap.Get("gotevent-imap").Samples = []*Sample{{Values: map[string]float64{"pss": 3 << 10, "rss": 4 << 10, "p50": 1e5, "p99": 2e6, "max": 3e6, "told": 1}}}
 	md, svgs := Render(&Doc{Title: "Performance", Header: [][2]string{{"Go", "go1.26"}},
 		Targets:   []Target{{Name: "t", Measured: "m", Verdict: "met"}},
-		Workloads: []*Workload{fixture(), idle, timers, skipped, slow}, SVGDir: "perf"})
+		Workloads: []*Workload{fixture(), idle, timers, skipped, slow, imap}, SVGDir: "perf"})
 	for _, want := range []string{
 		"![Echo <64 B> & more](perf/pp50.svg)",
 		"| **gotevent** | 300 | 4.00 ns | 50% | 100% | 2.73× | 0.33× | 0.73× (gnet) | server not saturated |",
@@ -103,13 +105,14 @@ func TestRender(t *testing.T) {
 		"| **gotevent-resp** | 5.00 MiB | 200 µs | 0 | 25% | yes |",
 		"| **gotevent** | 1.00M | 1.00 µs | 0.00 | 2.00 s | 10.00× |",
 		"Not run: not installed",
+		"| **gotevent-imap** | 3072 B | 4096 B | 100 µs | 2.00 ms | 3.00 ms | 100% |",
 		"| t | m | **met** |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if len(svgs) != 4 {
+	if len(svgs) != 5 {
 		t.Fatalf("%d charts", len(svgs))
 	}
 	for _, b := range svgs {
