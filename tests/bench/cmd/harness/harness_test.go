@@ -69,7 +69,7 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	want := []string{"pp1", "pp50", "pp1000", "pipe16", "bulk", "accept", "idle", "resp", "resp16", "redis", "redis16",
-		"big10k", "big100k", "big1m", "slow", "tls1", "tls16", "handshake", "idletls", "timers"}
+		"big10k", "big100k", "big1m", "slow", "tls1", "tls16", "handshake", "idletls", "imap", "timers"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("workloads %v, want %v", ids, want)
 	}
@@ -87,7 +87,7 @@ func TestPlanUnavailable(t *testing.T) {
 		return m
 	}
 	ws := byID()
-	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}} {
+	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP}} {
 		for _, srv := range srvs {
 			if slices.Contains(ws[id].servers, srv) || skipped(ws[id], srv) == "" {
 				t.Errorf("%s: %s runs, or is not marked: %v", id, srv, ws[id].servers)
@@ -107,6 +107,9 @@ func TestPlanUnavailable(t *testing.T) {
 	}
 	if got := ws["tls16"].servers; !slices.Equal(got, tlsServers) || len(ws["tls16"].Series) != 0 {
 		t.Errorf("tls16 servers %v, series %v", got, ws["tls16"].Series)
+	}
+	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP}) {
+		t.Errorf("imap servers %v", got)
 	}
 }
 

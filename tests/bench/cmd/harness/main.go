@@ -12,7 +12,7 @@
 //	BENCH_ONLY=a,b       only these workloads (ids: pp1 pp50 pp1000 pipe16
 //	                     bulk accept idle resp resp16 redis redis16 big10k
 //	                     big100k big1m slow tls1 tls16 handshake idletls
-//	                     timers)
+//	                     imap timers)
 //	BENCH_SERVERS=a,b    only these servers (and the baselines)
 //	BENCH_PROFILE=1      CPU profile of every server run, in results/prof
 //	BENCH_DOC=path       where to write the document (the charts go to

@@ -87,6 +87,7 @@ func (h *harness) plan() []*workload {
 	ws = append(ws, h.largeValues()...)
 	ws = append(ws, h.slowConsumer())
 	ws = append(ws, h.tlsRows(timing)...)
+	ws = append(ws, h.imapIdle())
 	ws = append(ws, []*workload{
 		{Workload: &report.Workload{ID: "timers", Title: fmt.Sprintf("Timers, %s armed, half cancelled, the rest fired", report.Human(float64(h.timersN))), Kind: report.Timers, Unit: "timer", Base: "afterfunc",
 			Note: "One process on CPU 1 with GOMAXPROCS=1 arms the timers (deadlines 2 s ahead, spread over 100 ms), cancels every other one and runs until the rest have fired: one gotevent loop against time.AfterFunc. CPU is the process's user+system time for the whole; allocations are counted while the timers fire."},
@@ -162,6 +163,22 @@ func (h *harness) slowConsumer() *workload {
 			"gotevent-resp-limits with `--output-soft %d --output-hard %d` (Redis's pubsub limits).", gets, d, outputSoft, outputHard)},
 		servers: []string{redisServer, demoRESP, demoRESPLimits}, mode: "resp", kind: "slow",
 		args: []string{"-mode", "slow", "-value", strconv.Itoa(1 << 20), "-gets", strconv.Itoa(gets), "-duration", d.String(), "-ping-every", "1s"}}
+}
+
+// imapIdle is the IMAP row (issue 16): many sessions in IDLE, then one
+// new message.
+func (h *harness) imapIdle() *workload {
+	conns, watch := 10_000, 1000
+	if h.quick {
+		conns, watch = 1000, 500
+	}
+	return &workload{Workload: &report.Workload{ID: "imap", Title: fmt.Sprintf("IMAP: %d sessions in IDLE, then new mail", conns), Kind: report.IMAP, Base: demoIMAP,
+		Note: fmt.Sprintf("%d connections to `tsocket-demo imap` each LOGIN demo demo, SELECT INBOX and IDLE (64 logging in at a time); the server's PSS "+
+			"(/proc/PID/smaps_rollup, so a hibernation helper's shared pages are not counted twice) and RSS are read before and once all idle, "+
+			"per connection. Then one more connection APPENDs a message, and %d of the idlers time how long after the APPEND's tagged OK "+
+			"their `* n EXISTS` arrives (0 when it arrived first). The client is one goroutine per timed idler on CPU 0, so the spread includes its own wake-ups.", conns, watch)},
+		servers: []string{demoIMAP}, kind: "imap", conns: conns,
+		args: []string{"-mode", "imap", "-conns", strconv.Itoa(conns), "-watch", strconv.Itoa(watch), "-dial", "64", "-duration", "10s"}}
 }
 
 // tlsRows are the TLS RESP rows: redis-benchmark --tls, handshakes, and
@@ -269,7 +286,7 @@ func foreign(busy0, busy1 time.Duration, ours time.Duration, wall time.Duration)
 
 func describe(s *report.Sample) string {
 	var parts []string
-	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "rss", "pingmax", "taken", "dropped", "allocs", "foreign"} {
+	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "pss", "rss", "pingmax", "taken", "dropped", "p50", "p99", "max", "allocs", "foreign"} {
 		if v, ok := s.Values[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s=%s", k, report.Human(v)))
 		}
@@ -297,6 +314,8 @@ func (h *harness) sample(w *workload, srv string, round int) (*report.Sample, er
 		return h.redisSample(w, sp, addr)
 	case "slow":
 		return h.slowSample(w, sp, addr)
+	case "imap":
+		return h.imapSample(w, sp, addr)
 	}
 	return h.loadSample(w, sp, addr)
 }
@@ -508,6 +527,66 @@ func (h *harness) slowSample(w *workload, sp *proc, addr string) (*report.Sample
 		v["dropped"] = 1
 	}
 	return &report.Sample{Values: v}, nil
+}
+
+// imapSample reads the server's PSS and RSS before the sessions open and
+// once they all idle, then lets the loadgen append the new mail.
+func (h *harness) imapSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	mem := func() (pss, rss int64, err error) {
+		if pss, err = procstat.PSS(sp.pid()); err == nil {
+			rss, err = procstat.RSS(sp.pid())
+		}
+		return pss, rss, err
+	}
+	pss0, rss0, err := mem()
+	if err != nil {
+		return nil, err
+	}
+	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer lg.stop()
+	line, err := lg.next(5 * time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(line, "HOLD ") {
+		return nil, fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	pss1, rss1, err := mem()
+	if err != nil {
+		return nil, err
+	}
+	if err := lg.send("go"); err != nil {
+		return nil, err
+	}
+	if line, err = lg.next(2 * time.Minute); err != nil {
+		return nil, err
+	}
+	rest, ok := strings.CutPrefix(line, "STOP ")
+	if !ok {
+		return nil, fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	var res load.IMAPResult
+	if err := json.Unmarshal([]byte(rest), &res); err != nil {
+		return nil, err
+	}
+	if err := lg.wait(30 * time.Second); err != nil {
+		return nil, err
+	}
+	if res.Told == 0 {
+		return nil, fmt.Errorf("none of the %d timed idlers saw the new mail", res.Watched)
+	}
+	n := float64(w.conns)
+	return &report.Sample{Values: map[string]float64{
+		"pss":  float64(pss1-pss0) / n,
+		"rss":  float64(rss1-rss0) / n,
+		"p50":  float64(res.P50.Nanoseconds()),
+		"p99":  float64(res.P99.Nanoseconds()),
+		"max":  float64(res.Max.Nanoseconds()),
+		"told": float64(res.Told) / float64(max(1, res.Watched)),
+	}}, nil
 }
 
 func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
