@@ -67,17 +67,20 @@ func main() {
 		out.Flush()
 	}
 	stdin := bufio.NewReader(os.Stdin)
+	// stop ends the slow and imap modes, which report once at the end.
+	stop := func(res any, err error) {
+		if err != nil {
+			fail(err)
+		}
+		emit("STOP", res)
+	}
 	if *mode == "slow" {
 		slow.Addr, slow.Duration = cfg.Addr, cfg.Duration
 		slow.Start = func() {
 			emit("START", nil)
 			stdin.ReadString('\n')
 		}
-		res, err := load.RunSlow(slow)
-		if err != nil {
-			fail(err)
-		}
-		emit("STOP", res)
+		stop(load.RunSlow(slow))
 		return
 	}
 	if *mode == "imap" {
@@ -86,11 +89,7 @@ func main() {
 			emit("HOLD", r)
 			stdin.ReadString('\n')
 		}
-		res, err := load.RunIMAP(imap)
-		if err != nil {
-			fail(err)
-		}
-		emit("STOP", res)
+		stop(load.RunIMAP(imap))
 		return
 	}
 	cfg.Mode = load.Mode(*mode)

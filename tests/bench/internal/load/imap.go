@@ -166,7 +166,6 @@ func RunIMAP(cfg IMAPConfig) (IMAPResult, error) {
 	if cfg.Conns <= 0 || cfg.Watch < 0 || cfg.Watch > cfg.Conns {
 		return IMAPResult{}, fmt.Errorf("load: IMAP run with %d connections, %d watched", cfg.Conns, cfg.Watch)
 	}
-	cfg.DialConcurrency = max(1, cfg.DialConcurrency)
 	cfg.Wait = cmp.Or(cfg.Wait, 10*time.Second)
 	conns := make([]*imapConn, cfg.Conns)
 	defer func() {
@@ -186,42 +185,20 @@ func RunIMAP(cfg IMAPConfig) (IMAPResult, error) {
 	}
 	t0 := time.Now()
 	base := make([]int, cfg.Conns)
-	sem := make(chan struct{}, cfg.DialConcurrency)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for i := range conns {
-		sem <- struct{}{}
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if failed {
-			<-sem
-			break
+	err = openAll(cfg.Conns, cfg.DialConcurrency, func(i int) error {
+		ic, err := dialIMAP(cfg.Addr)
+		if err != nil {
+			return err
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ic, err := dialIMAP(cfg.Addr)
-			var n int
-			if err == nil {
-				conns[i] = ic
-				if n, err = ic.login(cfg.User, cfg.Password); err == nil {
-					ic.c.SetDeadline(time.Time{})
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("load: IMAP connection %d: %w", i, err)
-			}
-			base[i] = n
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return IMAPResult{}, firstErr
+		conns[i] = ic
+		if base[i], err = ic.login(cfg.User, cfg.Password); err != nil {
+			return fmt.Errorf("load: IMAP connection %d: %w", i, err)
+		}
+		ic.c.SetDeadline(time.Time{})
+		return nil
+	})
+	if err != nil {
+		return IMAPResult{}, err
 	}
 	res := IMAPResult{Conns: cfg.Conns, Watched: cfg.Watch, Login: time.Since(t0)}
 	if cfg.Hold != nil {
@@ -229,6 +206,7 @@ func RunIMAP(cfg IMAPConfig) (IMAPResult, error) {
 	}
 	// The watchers read from here on; the rest are left unread.
 	seen := make([]time.Time, cfg.Watch)
+	var wg sync.WaitGroup
 	for i := range cfg.Watch {
 		wg.Add(1)
 		go func() {

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -64,6 +65,35 @@ func tlsOnce(cfg Config, d *net.Dialer) (*tls.Conn, error) {
 	}
 	c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// openAll runs open(i) for every i below n, at most conc at once, starts
+// no more once one has failed, and returns the first error.
+func openAll(n, conc int, open func(i int) error) error {
+	sem := make(chan struct{}, max(1, conc))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	for i := 0; i < n && !failed(); i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := open(i); err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // tlsConnect keeps cfg.Conns connections in their short life at once:
@@ -154,34 +184,13 @@ func tlsIdle(cfg Config) (Result, error) {
 			}
 		}
 	}()
-	sem := make(chan struct{}, cfg.DialConcurrency)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for i := range conns {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := tlsOnce(cfg, d)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			conns[i] = c
-		}()
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if failed {
-			break
-		}
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return Result{}, firstErr
+	err := openAll(len(conns), cfg.DialConcurrency, func(i int) error {
+		c, err := tlsOnce(cfg, d)
+		conns[i] = c
+		return err
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{Conns: len(conns), Msgs: int64(len(conns))}
 	if cfg.Hold != nil {

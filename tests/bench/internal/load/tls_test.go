@@ -13,15 +13,7 @@ import (
 // configuration that trusts it.
 func serveTLS(t *testing.T) (string, *tls.Config) {
 	t.Helper()
-	f, err := tlscert.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	scfg, err := tlscert.ServerConfig(f.Cert, f.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg, err := tlscert.ClientConfig(f.Cert)
+	scfg, ccfg, err := tlscert.Configs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,3 +105,20 @@ func ClientConfig(caFile string) (*tls.Config, error) {
 		CurvePreferences: []tls.CurveID{tls.X25519},
 	}, nil
 }
+
+// Configs writes a fresh certificate into dir and returns a server and a
+// client configuration that trust each other through it, for tests that
+// need both ends.
+func Configs(dir string) (server, client *tls.Config, err error) {
+	f, err := Write(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if server, err = ServerConfig(f.Cert, f.Key); err != nil {
+		return nil, nil, err
+	}
+	if client, err = ClientConfig(f.Cert); err != nil {
+		return nil, nil, err
+	}
+	return server, client, nil
+}

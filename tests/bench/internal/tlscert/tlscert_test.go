@@ -15,20 +15,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // A client with ClientConfig completes a full TLS 1.3 handshake with a
 // server on ServerConfig, and the server's key is ECDSA P-256.
 func TestHandshake(t *testing.T) {
-	f, err := Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	scfg, err := ServerConfig(f.Cert, f.Key)
+	scfg, ccfg, err := Configs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k, ok := scfg.Certificates[0].PrivateKey.(*ecdsa.PrivateKey); !ok || k.Curve != elliptic.P256() {
 		t.Fatalf("key %T, want ECDSA P-256", scfg.Certificates[0].PrivateKey)
-	}
-	ccfg, err := ClientConfig(f.Cert)
-	if err != nil {
-		t.Fatal(err)
 	}
 	l, err := tls.Listen("tcp", "127.0.0.1:0", scfg)
 	if err != nil {
