@@ -223,45 +223,68 @@ func timersTable(b *strings.Builder, w *Workload) {
 }
 
 func slowTable(b *strings.Builder, w *Workload) {
-	b.WriteString("| server | RSS growth (peak) | PING latency, max | PINGs unanswered at the end | slow client's requests read | slow client dropped |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
-	for _, s := range w.Sorted() {
-		if skippedRow(b, s, 6) {
-			continue
-		}
-		rss, ok1 := s.Stat("rss")
-		pm, ok2 := s.Stat("pingmax")
-		if !ok1 || !ok2 {
-			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
-			continue
-		}
-		late, _ := s.Stat("late")
-		taken, _ := s.Stat("taken")
-		dropped, _ := s.Stat("dropped")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rss, Bytes), cell(pm, Nanos),
-			fmt.Sprintf("%.0f", late.Max), pct(taken.Med), map[bool]string{true: "yes", false: "no"}[dropped.Med >= 0.5])
-	}
+	statTable(b, w, []string{"rss", "pingmax"}, []column{
+		{"RSS growth (peak)", med("rss", Bytes)},
+		{"PING latency, max", med("pingmax", Nanos)},
+		{"PINGs unanswered at the end", func(s *Series) string { st, _ := s.Stat("late"); return fmt.Sprintf("%.0f", st.Max) }},
+		{"slow client's requests read", func(s *Series) string { st, _ := s.Stat("taken"); return pct(st.Med) }},
+		{"slow client dropped", func(s *Series) string {
+			st, _ := s.Stat("dropped")
+			return map[bool]string{true: "yes", false: "no"}[st.Med >= 0.5]
+		}},
+	})
 }
 
 func imapTable(b *strings.Builder, w *Workload) {
-	b.WriteString("| server | PSS per conn | RSS per conn | new mail p50 | p99 | max | timed idlers told |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	statTable(b, w, []string{"pss", "p99"}, []column{
+		{"PSS per conn", med("pss", Bytes)},
+		{"RSS per conn", med("rss", Bytes)},
+		{"new mail p50", med("p50", Nanos)},
+		{"p99", med("p99", Nanos)},
+		{"max", med("max", Nanos)},
+		{"timed idlers told", func(s *Series) string { st, _ := s.Stat("told"); return pct(st.Min) }},
+	})
+}
+
+// column is one column of a statTable: its heading and its cell for a
+// series.
+type column struct {
+	head string
+	cell func(s *Series) string
+}
+
+// med is a column cell: the median of metric with its spread.
+func med(metric string, f func(float64) string) func(*Series) string {
+	return func(s *Series) string {
+		st, _ := s.Stat(metric)
+		return cell(st, f)
+	}
+}
+
+// statTable writes one row per series: the server, then cols. A series
+// lacking one of the metrics in need has no data.
+func statTable(b *strings.Builder, w *Workload, need []string, cols []column) {
+	heads := []string{"server"}
+	for _, c := range cols {
+		heads = append(heads, c.head)
+	}
+	fmt.Fprintf(b, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat(" --- |", len(heads)))
 	for _, s := range w.Sorted() {
-		if skippedRow(b, s, 7) {
+		if skippedRow(b, s, len(heads)) {
 			continue
 		}
-		pss, ok1 := s.Stat("pss")
-		p99, ok2 := s.Stat("p99")
-		if !ok1 || !ok2 {
-			fmt.Fprintf(b, "| %s | no data | | | | | |\n", s.Server)
-			continue
+		cells := []string{name(s.Server)}
+		for _, m := range need {
+			if _, ok := s.Stat(m); !ok {
+				cells = []string{s.Server, "no data"}
+			}
 		}
-		rss, _ := s.Stat("rss")
-		p50, _ := s.Stat("p50")
-		mx, _ := s.Stat("max")
-		told, _ := s.Stat("told")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(pss, Bytes), cell(rss, Bytes),
-			cell(p50, Nanos), cell(p99, Nanos), cell(mx, Nanos), pct(told.Min))
+		if len(cells) == 1 {
+			for _, c := range cols {
+				cells = append(cells, c.cell(s))
+			}
+		}
+		fmt.Fprintf(b, "| %s |%s\n", strings.Join(cells, " | "), strings.Repeat(" |", len(heads)-len(cells)))
 	}
 }
 
