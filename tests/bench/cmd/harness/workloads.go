@@ -347,6 +347,33 @@ func (h *harness) loadgen(args ...string) (*proc, error) {
 	return h.start("loadgen", clientCPU, append([]string{filepath.Join(h.bin, "loadgen")}, args...)...)
 }
 
+// loadgenUntil starts the load generator on w's arguments and waits, up
+// to d, for its first line, which must start with tag; the caller stops it.
+func (h *harness) loadgenUntil(w *workload, addr, tag string, d time.Duration) (*proc, error) {
+	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	line, err := lg.next(d)
+	if err == nil && !strings.HasPrefix(line, tag) {
+		err = fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	if err != nil {
+		lg.stop()
+		return nil, err
+	}
+	return lg, nil
+}
+
+// decodeLine decodes the JSON after tag in a loadgen line into v.
+func decodeLine(line, tag string, v any) error {
+	rest, ok := strings.CutPrefix(line, tag)
+	if !ok {
+		return fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	return json.Unmarshal([]byte(rest), v)
+}
+
 func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
 	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
 	if err != nil {
@@ -431,18 +458,11 @@ func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample
 	if err != nil {
 		return nil, err
 	}
-	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	lg, err := h.loadgenUntil(w, addr, "HOLD ", 120*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer lg.stop()
-	line, err := lg.next(120 * time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(line, "HOLD ") {
-		return nil, fmt.Errorf("loadgen: unexpected %q", line)
-	}
 	if !sp.term {
 		if st1, err = sp.stats(); err != nil {
 			return nil, err
@@ -467,18 +487,11 @@ func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample
 // slowSample runs loadgen -mode slow: the server's RSS is read when the
 // loadgen has set the value and waits, then polled until the run ends.
 func (h *harness) slowSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
-	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	lg, err := h.loadgenUntil(w, addr, "START", 60*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer lg.stop()
-	line, err := lg.next(60 * time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if line != "START" {
-		return nil, fmt.Errorf("loadgen: unexpected %q", line)
-	}
 	rss0, err := procstat.RSS(sp.pid())
 	if err != nil {
 		return nil, err
@@ -491,20 +504,16 @@ func (h *harness) slowSample(w *workload, sp *proc, addr string) (*report.Sample
 	defer tick.Stop()
 	limit := time.After(5 * time.Minute)
 	var res load.SlowResult
-	for line = ""; line == ""; {
+	for stopped := false; !stopped; {
 		select {
-		case l, ok := <-lg.lines:
+		case line, ok := <-lg.lines:
 			if !ok {
 				return nil, lg.exitErr()
 			}
-			rest, found := strings.CutPrefix(l, "STOP ")
-			if !found {
-				return nil, fmt.Errorf("loadgen: unexpected %q", l)
-			}
-			if err := json.Unmarshal([]byte(rest), &res); err != nil {
+			if err := decodeLine(line, "STOP ", &res); err != nil {
 				return nil, err
 			}
-			line = l
+			stopped = true
 		case <-tick.C:
 			if rss, err := procstat.RSS(sp.pid()); err == nil {
 				peak = max(peak, rss)
@@ -542,18 +551,11 @@ func (h *harness) imapSample(w *workload, sp *proc, addr string) (*report.Sample
 	if err != nil {
 		return nil, err
 	}
-	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	lg, err := h.loadgenUntil(w, addr, "HOLD ", 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
 	defer lg.stop()
-	line, err := lg.next(5 * time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(line, "HOLD ") {
-		return nil, fmt.Errorf("loadgen: unexpected %q", line)
-	}
 	pss1, rss1, err := mem()
 	if err != nil {
 		return nil, err
@@ -561,15 +563,12 @@ func (h *harness) imapSample(w *workload, sp *proc, addr string) (*report.Sample
 	if err := lg.send("go"); err != nil {
 		return nil, err
 	}
-	if line, err = lg.next(2 * time.Minute); err != nil {
+	line, err := lg.next(2 * time.Minute)
+	if err != nil {
 		return nil, err
 	}
-	rest, ok := strings.CutPrefix(line, "STOP ")
-	if !ok {
-		return nil, fmt.Errorf("loadgen: unexpected %q", line)
-	}
 	var res load.IMAPResult
-	if err := json.Unmarshal([]byte(rest), &res); err != nil {
+	if err := decodeLine(line, "STOP ", &res); err != nil {
 		return nil, err
 	}
 	if err := lg.wait(30 * time.Second); err != nil {
