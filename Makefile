@@ -60,17 +60,17 @@ race:
 demo:
 	$(GO) run ./cmd/tsocket-demo
 
-## bench: the suite against Go net, gnet, nbio and netpoll (tests/bench, a
-## module of its own): servers pinned to CPU 1, load on CPU 0; regenerates
-## docs/performance.md and docs/perf/*.svg in about 12 minutes.
-## BENCH_QUICK=1: one short round (about 2 minutes) into tests/bench/results/;
+## bench: the suite against Go net, gnet, nbio, netpoll and redis-server
+## (tests/bench, a module of its own): servers pinned to CPU 1, load on CPU 0; regenerates
+## docs/performance.md and docs/perf/*.svg in about 20 minutes.
+## BENCH_QUICK=1: one short round (about 4 minutes) into tests/bench/results/;
 ## other knobs in tests/bench/cmd/harness. BENCH_MICRO=1 also runs the
 ## packages' micro-benchmarks into bench.out.
 bench:
-	@if ! command -v taskset >/dev/null || ! command -v redis-benchmark >/dev/null; then \
+	@if ! command -v taskset >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v redis-server >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			(apt-get update -qq && apt-get install -y -qq util-linux redis-tools) >/dev/null 2>&1 || \
-				echo "bench: could not install util-linux and redis-tools; going on without them"; \
+			(apt-get update -qq && apt-get install -y -qq util-linux redis-tools redis-server) >/dev/null 2>&1 || \
+				echo "bench: could not install util-linux, redis-tools and redis-server; going on without them"; \
 		fi; \
 	fi
 	cd tests/bench && $(GO) run ./cmd/harness

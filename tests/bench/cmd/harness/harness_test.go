@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -59,16 +61,87 @@ func TestPlan(t *testing.T) {
 		if w.kind == "redis" && h.redisBin == "" && w.Skipped == "" {
 			t.Errorf("%s: runs without redis-benchmark", w.ID)
 		}
-		if !slices.Contains(w.servers, w.Base) {
+		if !slices.Contains(w.servers, w.Base) && skipped(w, w.Base) == "" {
 			t.Errorf("%s: the baseline %s was filtered out: %v", w.ID, w.Base, w.servers)
 		}
 		if w.ID == "pp50" && !slices.Equal(w.servers, []string{"net", "gnet", "gotevent"}) {
 			t.Errorf("pp50 servers %v", w.servers)
 		}
 	}
-	want := []string{"pp1", "pp50", "pp1000", "pipe16", "bulk", "accept", "idle", "resp", "resp16", "redis", "redis16", "timers"}
+	want := []string{"pp1", "pp50", "pp1000", "pipe16", "bulk", "accept", "idle", "resp", "resp16", "redis", "redis16",
+		"big10k", "big100k", "big1m", "slow", "tls1", "tls16", "handshake", "idletls", "imap", "timers"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("workloads %v, want %v", ids, want)
+	}
+}
+
+// A server the machine or the demo build cannot run is marked with the
+// reason and left out of the rounds; once available, it runs.
+func TestPlanUnavailable(t *testing.T) {
+	h := &harness{rounds: 1, idleConns: 10, timersN: 10}
+	byID := func() map[string]*workload {
+		m := map[string]*workload{}
+		for _, w := range h.plan() {
+			m[w.ID] = w
+		}
+		return m
+	}
+	ws := byID()
+	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP}} {
+		for _, srv := range srvs {
+			if slices.Contains(ws[id].servers, srv) || skipped(ws[id], srv) == "" {
+				t.Errorf("%s: %s runs, or is not marked: %v", id, srv, ws[id].servers)
+			}
+		}
+	}
+	if why := skipped(ws["tls1"], demoRESPTLS); !strings.Contains(why, "not supported by this build") {
+		t.Errorf("tls1: %s marked %q", demoRESPTLS, why)
+	}
+	if got := ws["handshake"].servers; !slices.Equal(got, []string{netRESPTLS}) {
+		t.Errorf("handshake servers %v", got)
+	}
+	h.demo, h.redisServer = demoBuild{tls: true, limits: true, imap: true}, "/usr/bin/redis-server"
+	ws = byID()
+	if got := ws["slow"].servers; !slices.Equal(got, []string{redisServer, demoRESP, demoRESPLimits}) {
+		t.Errorf("slow servers %v", got)
+	}
+	if got := ws["tls16"].servers; !slices.Equal(got, tlsServers) || len(ws["tls16"].Series) != 0 {
+		t.Errorf("tls16 servers %v, series %v", got, ws["tls16"].Series)
+	}
+	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP}) {
+		t.Errorf("imap servers %v", got)
+	}
+}
+
+// skipped is the reason w marks srv with, or "".
+func skipped(w *workload, srv string) string {
+	for _, s := range w.Series {
+		if s.Server == srv {
+			return s.Skipped
+		}
+	}
+	return ""
+}
+
+// The demo's --help is read for the flags the rows need.
+func TestProbeDemo(t *testing.T) {
+	dir := t.TempDir()
+	demo := filepath.Join(dir, "demo")
+	script := `#!/bin/sh
+case "$1" in
+resp) printf 'usage\n  -listen string\n  -output-soft int\n  -output-hard int\n  -tls-certificate string\n' >&2 ;;
+*) echo "unknown command" >&2; exit 2 ;;
+esac
+`
+	if err := os.WriteFile(demo, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := probeDemo(demo)
+	if want := (demoBuild{limits: true}); got != want {
+		t.Errorf("probe %+v, want %+v", got, want)
+	}
+	if d := got.describe(); !strings.Contains(d, "lacks `resp --tls-cert`, `imap`") {
+		t.Errorf("describe: %s", d)
 	}
 }
 

@@ -10,7 +10,9 @@
 //	BENCH_QUICK=1        one short round of everything, written to results/
 //	BENCH_ROUNDS=n       rounds (default 5, quick 1)
 //	BENCH_ONLY=a,b       only these workloads (ids: pp1 pp50 pp1000 pipe16
-//	                     bulk accept idle resp resp16 redis redis16 timers)
+//	                     bulk accept idle resp resp16 redis redis16 big10k
+//	                     big100k big1m slow tls1 tls16 handshake idletls
+//	                     imap timers)
 //	BENCH_SERVERS=a,b    only these servers (and the baselines)
 //	BENCH_PROFILE=1      CPU profile of every server run, in results/prof
 //	BENCH_DOC=path       where to write the document (the charts go to
@@ -37,6 +39,7 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/tests/bench/internal/report"
+	"github.com/gotevent/gotevent/tests/bench/internal/tlscert"
 )
 
 type harness struct {
@@ -57,10 +60,12 @@ type harness struct {
 	doc     string
 	taskset string
 
-	demoArgv  func(addr string) []string // the demo's RESP server
-	redisBin  string
-	workloads []*report.Workload
-	meta      meta
+	demo        demoBuild     // what the demo binary offers (probeDemo)
+	redisBin    string        // redis-benchmark
+	redisServer string        // redis-server, a peer of the RESP rows
+	cert        tlscert.Files // the TLS rows' certificate, in results/
+	workloads   []*report.Workload
+	meta        meta
 }
 
 // meta is what the document says about the run besides its samples.
@@ -73,6 +78,7 @@ type meta struct {
 	Duration time.Duration `json:"duration"`
 	Pinned   bool          `json:"pinned"`
 	DemoHow  string        `json:"demo_how"`
+	Redis    string        `json:"redis,omitempty"` // redis-server --version, when installed
 	Rerun    []string      `json:"rerun,omitempty"` // workloads run again later (BENCH_MERGE)
 }
 
@@ -163,6 +169,15 @@ func (h *harness) run() error {
 	}
 	if p, err := exec.LookPath("redis-benchmark"); err == nil {
 		h.redisBin = p
+	}
+	if p, err := exec.LookPath("redis-server"); err == nil {
+		h.redisServer = p
+		if out, err := exec.Command(p, "--version").Output(); err == nil {
+			h.meta.Redis = strings.TrimSpace(string(out))
+		}
+	}
+	if h.cert, err = tlscert.Write(h.results); err != nil {
+		return err
 	}
 	raiseNoFile()
 	var merged *saved
@@ -274,8 +289,9 @@ func (h *harness) build() error {
 	if !h.probe(demo, "resp", "--listen") {
 		return fmt.Errorf("%s resp --listen ADDR did not serve", demo)
 	}
-	h.demoArgv = func(addr string) []string { return []string{demo, "resp", "--listen", addr} }
-	h.meta.DemoHow = "`tsocket-demo resp --listen ADDR` built from cmd/tsocket-demo"
+	h.demo = probeDemo(demo)
+	h.meta.DemoHow = h.demo.describe()
+	logf("demo: %s", h.meta.DemoHow)
 	return nil
 }
 

@@ -21,7 +21,10 @@ import (
 // proc is a child process pinned to one CPU with GOMAXPROCS=1, whose
 // standard output is read line by line.
 type proc struct {
-	name  string
+	name string
+	// term: the child does not read "quit" on standard input (the demo,
+	// redis-server); stop sends SIGTERM at once.
+	term  bool
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	lines chan string
@@ -142,17 +145,21 @@ func (p *proc) wait(d time.Duration) error {
 	}
 }
 
-// stop asks the child to end (quit on standard input, then SIGTERM, then
-// SIGKILL) and waits for it.
+// stop asks the child to end (quit on standard input unless p.term, then
+// SIGTERM, then SIGKILL) and waits for it.
 func (p *proc) stop() {
-	_ = p.send("quit")
+	if !p.term {
+		_ = p.send("quit")
+	}
 	p.stdin.Close()
 	ended := make(chan struct{})
 	go func() {
-		select {
-		case <-ended:
-			return
-		case <-time.After(time.Second):
+		if !p.term {
+			select {
+			case <-ended:
+				return
+			case <-time.After(time.Second):
+			}
 		}
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -15,14 +15,12 @@ import (
 	"github.com/gotevent/gotevent/tests/bench/internal/load"
 	"github.com/gotevent/gotevent/tests/bench/internal/procstat"
 	"github.com/gotevent/gotevent/tests/bench/internal/report"
+	"github.com/gotevent/gotevent/tests/bench/internal/tlscert"
 	"golang.org/x/sys/unix"
 )
 
 // The echo servers, in the order each round runs them.
 var echoServers = []string{"net", "gnet", "nbio", "netpoll", "gotevent", "gotevent-pdu", "gotevent-mask"}
-
-// A demo RESP server is a gotevent one for the report.
-const demoRESP = "gotevent-resp"
 
 const (
 	serverCPU = 1
@@ -34,7 +32,8 @@ type workload struct {
 	servers []string
 	mode    string   // the server's -mode
 	args    []string // loadgen arguments, or redis-benchmark's
-	kind    string   // "load", "idle", "redis", "timers"
+	kind    string   // "load", "idle", "redis", "slow", "timers"
+	conns   int      // idle: connections held
 }
 
 func (h *harness) plan() []*workload {
@@ -70,7 +69,7 @@ func (h *harness) plan() []*workload {
 			"echo", echoServers, "-mode", "connect", "-conns", "32"),
 		{Workload: &report.Workload{ID: "idle", Title: fmt.Sprintf("Idle memory, %d connections", h.idleConns), Kind: report.Idle, Base: "net",
 			Note: fmt.Sprintf("%d connections each send one 64-byte message, read its echo and stay open. The server reports its Go heap (live, after two GCs) and goroutine stacks before and after; RSS is from /proc. Figures are per connection.", h.idleConns)},
-			servers: echoServers, mode: "echo", kind: "idle",
+			servers: echoServers, mode: "echo", kind: "idle", conns: h.idleConns,
 			args: []string{"-mode", "idle", "-conns", strconv.Itoa(h.idleConns), "-size", "64", "-dial", "256"}},
 		lw("resp", "RESP, SET/GET ping-pong, 50 connections", "req",
 			"The demo's RESP server (gotevent-resp) against the same server written on Go net (net-resp, with the demo's own parser and store). 50 connections send SET and GET by turns, one in flight.",
@@ -84,25 +83,137 @@ func (h *harness) plan() []*workload {
 		{Workload: &report.Workload{ID: "redis16", Title: "redis-benchmark, SET and GET, 50 connections, pipelined 16", Kind: report.Load, Unit: "req", Base: "net-resp",
 			Note: fmt.Sprintf("`redis-benchmark -c 50 -n %d -t set,get -P 16` on CPU 0.", redisN*4)},
 			servers: respServers, mode: "resp", kind: "redis", args: []string{"-c", "50", "-n", strconv.Itoa(redisN * 4), "-t", "set,get", "-P", "16", "-q", "--csv"}},
+	}
+	ws = append(ws, h.largeValues()...)
+	ws = append(ws, h.slowConsumer())
+	ws = append(ws, h.tlsRows(timing)...)
+	ws = append(ws, h.imapIdle())
+	ws = append(ws, []*workload{
 		{Workload: &report.Workload{ID: "timers", Title: fmt.Sprintf("Timers, %s armed, half cancelled, the rest fired", report.Human(float64(h.timersN))), Kind: report.Timers, Unit: "timer", Base: "afterfunc",
 			Note: "One process on CPU 1 with GOMAXPROCS=1 arms the timers (deadlines 2 s ahead, spread over 100 ms), cancels every other one and runs until the rest have fired: one gotevent loop against time.AfterFunc. CPU is the process's user+system time for the whole; allocations are counted while the timers fire."},
 			servers: []string{"afterfunc", "gotevent"}, kind: "timers", args: []string{"-n", strconv.Itoa(h.timersN)}},
-	}
+	}...)
 	for _, w := range ws {
 		if w.kind == "redis" && h.redisBin == "" {
 			w.Skipped = "redis-benchmark is not installed (apt-get install redis-tools)."
 		}
-		if h.servers != nil {
-			var keep []string
-			for _, s := range w.servers {
-				if h.servers[s] || s == w.Base {
-					keep = append(keep, s)
-				}
+		var keep []string
+		for _, s := range w.servers {
+			if h.servers != nil && !h.servers[s] && s != w.Base {
+				continue
 			}
-			w.servers = keep
+			if why := h.unavailable(s); why != "" {
+				w.Get(s).Skipped = why
+				continue
+			}
+			keep = append(keep, s)
 		}
+		w.servers = keep
 	}
 	return ws
+}
+
+// The RESP servers of the large-value and slow-consumer rows (issue 13)
+// and of the TLS rows (issue 14).
+var (
+	bigServers = []string{"net-resp", demoRESP, redisServer}
+	tlsServers = []string{netRESPTLS, demoRESPTLS, redisServerTLS}
+)
+
+// largeValues are redis-benchmark's SET and GET with large values, 20
+// connections: -n is chosen per size so that each test lasts a few
+// seconds (rates measured here: 20-60k/s at 10 kB, 12-25k/s at 100 kB,
+// 1.5-3k/s at 1 MB).
+func (h *harness) largeValues() []*workload {
+	var ws []*workload
+	for _, v := range []struct {
+		id, size string
+		bytes, n int
+	}{
+		{"big10k", "10 kB", 10_000, 60_000},
+		{"big100k", "100 kB", 100_000, 20_000},
+		{"big1m", "1 MB", 1_000_000, 2_500},
+	} {
+		n := v.n
+		if h.quick {
+			n /= 5
+		}
+		ws = append(ws, &workload{Workload: &report.Workload{ID: v.id, Title: "redis-benchmark, SET and GET of " + v.size + " values, 20 connections",
+			Kind: report.Load, Unit: "req", Base: "net-resp",
+			Note: fmt.Sprintf("`redis-benchmark -c 20 -n %d -d %d -t set,get` on CPU 0, against the demo, net-resp and redis-server "+
+				"(`--save \"\" --appendonly no`), each on CPU 1; the rate is requests over the whole run's wall time.", n, v.bytes)},
+			servers: bigServers, mode: "resp", kind: "redis",
+			args: []string{"-c", "20", "-n", strconv.Itoa(n), "-d", strconv.Itoa(v.bytes), "-t", "set,get", "-q", "--csv"}})
+	}
+	return ws
+}
+
+// slowConsumer is one client that SETs a 1 MiB value and pipelines GETs
+// of it without reading, while another PINGs once a second.
+func (h *harness) slowConsumer() *workload {
+	gets, d := 3000, 8*time.Second
+	if h.quick {
+		gets, d = 300, 3*time.Second
+	}
+	return &workload{Workload: &report.Workload{ID: "slow", Title: fmt.Sprintf("Slow consumer: %d GETs of a 1 MiB value, never read", gets),
+		Kind: report.Slow, Base: redisServer,
+		Note: fmt.Sprintf("One connection SETs a 1 MiB value, then writes %d `GET` of it at once and reads nothing for %v; another sends a PING every second "+
+			"and times the reply. RSS growth is the server's peak VmRSS over that time, polled every 20 ms, less its RSS just before the GETs. "+
+			"redis-server runs with its default client-output-buffer-limit (none for normal clients); gotevent-resp with the demo's defaults, "+
+			"gotevent-resp-limits with `--output-soft %d --output-hard %d` (Redis's pubsub limits).", gets, d, outputSoft, outputHard)},
+		servers: []string{redisServer, demoRESP, demoRESPLimits}, mode: "resp", kind: "slow",
+		args: []string{"-mode", "slow", "-value", strconv.Itoa(1 << 20), "-gets", strconv.Itoa(gets), "-duration", d.String(), "-ping-every", "1s"}}
+}
+
+// imapIdle is the IMAP row (issue 16): many sessions in IDLE, then one
+// new message.
+func (h *harness) imapIdle() *workload {
+	conns, watch := 10_000, 1000
+	if h.quick {
+		conns, watch = 1000, 500
+	}
+	return &workload{Workload: &report.Workload{ID: "imap", Title: fmt.Sprintf("IMAP: %d sessions in IDLE, then new mail", conns), Kind: report.IMAP, Base: demoIMAP,
+		Note: fmt.Sprintf("%d connections to `tsocket-demo imap` each LOGIN demo demo, SELECT INBOX and IDLE (64 logging in at a time); the server's PSS "+
+			"(/proc/PID/smaps_rollup, so a hibernation helper's shared pages are not counted twice) and RSS are read before and once all idle, "+
+			"per connection. Then one more connection APPENDs a message, and %d of the idlers time how long after the APPEND's tagged OK "+
+			"their `* n EXISTS` arrives (0 when it arrived first). The client is one goroutine per timed idler on CPU 0, so the spread includes its own wake-ups.", conns, watch)},
+		servers: []string{demoIMAP}, kind: "imap", conns: conns,
+		args: []string{"-mode", "imap", "-conns", strconv.Itoa(conns), "-watch", strconv.Itoa(watch), "-dial", "64", "-duration", "10s"}}
+}
+
+// tlsRows are the TLS RESP rows: redis-benchmark --tls, handshakes, and
+// idle TLS connections, all with the certificate written at start.
+func (h *harness) tlsRows(timing []string) []*workload {
+	n, idle := 60_000, 2000
+	if h.quick {
+		n, idle = 12_000, 1000
+	}
+	tlsArgs := []string{"--tls", "--cacert", h.cert.Cert, "--sni", tlscert.ServerName}
+	rb := func(id, title, note string, args ...string) *workload {
+		return &workload{Workload: &report.Workload{ID: id, Title: title, Kind: report.Load, Unit: "req", Base: netRESPTLS, Note: note},
+			servers: tlsServers, mode: "resp", kind: "redis", args: append(append(args, tlsArgs...), "-t", "set,get", "-q", "--csv")}
+	}
+	return []*workload{
+		rb("tls1", "TLS: redis-benchmark, SET and GET, 50 connections",
+			fmt.Sprintf("`redis-benchmark --tls -c 50 -n %d -t set,get` on CPU 0 against net-resp-tls (net-resp on crypto/tls), the demo with "+
+				"`--tls-cert --tls-key` and redis-server with `--tls-port --port 0 --tls-auth-clients no`; one ECDSA P-256 certificate for all, "+
+				"made at start. The connections are opened once, so this is the cost of TLS records, not of handshakes.", n),
+			"-c", "50", "-n", strconv.Itoa(n)),
+		rb("tls16", "TLS: redis-benchmark, SET and GET, 50 connections, pipelined 16",
+			fmt.Sprintf("As above with `-P 16 -n %d`.", n*4),
+			"-c", "50", "-n", strconv.Itoa(n*4), "-P", "16"),
+		{Workload: &report.Workload{ID: "handshake", Title: "TLS 1.3 handshakes, ECDSA P-256", Kind: report.Load, Unit: "handshake", Base: netRESPTLS,
+			Note: "16 connections at a time: connect, a full TLS 1.3 handshake (X25519, the ECDSA P-256 certificate verified against itself as the root; " +
+				"no session resumption), one PING and its reply, close (RST). The client is crypto/tls on CPU 0 and costs about as much per handshake as " +
+				"the server, so the servers are not saturated: read the CPU column; handshakes per CPU second are 1 s divided by it."},
+			servers: tlsServers, mode: "resp", kind: "load",
+			args: append([]string{"-mode", "connect", "-conns", "16", "-proto", "ping", "-tls-ca", h.cert.Cert}, timing...)},
+		{Workload: &report.Workload{ID: "idletls", Title: fmt.Sprintf("Idle memory, %d TLS connections", idle), Kind: report.Idle, Base: netRESPTLS,
+			Note: fmt.Sprintf("%d connections each complete a TLS 1.3 handshake, send one PING, read the reply and stay open. net-resp-tls reports "+
+				"its Go heap and stacks as in the idle row; the demo and redis-server report nothing, so only their RSS is given. Figures are per connection.", idle)},
+			servers: tlsServers, mode: "resp", kind: "idle", conns: idle,
+			args: []string{"-mode", "idle", "-conns", strconv.Itoa(idle), "-proto", "ping", "-dial", "32", "-tls-ca", h.cert.Cert}},
+	}
 }
 
 // The machine may be shared: other processes' CPU use during a window
@@ -111,7 +222,7 @@ func (h *harness) plan() []*workload {
 const (
 	maxForeign  = 0.15
 	maxTries    = 3
-	retryBudget = 14 * time.Minute
+	retryBudget = 25 * time.Minute
 )
 
 func (h *harness) runWorkload(w *workload) {
@@ -175,7 +286,7 @@ func foreign(busy0, busy1 time.Duration, ours time.Duration, wall time.Duration)
 
 func describe(s *report.Sample) string {
 	var parts []string
-	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "rss", "allocs", "foreign"} {
+	for _, k := range []string{"rate", "cpu", "sutil", "cutil", "heapstack", "pss", "rss", "pingmax", "taken", "dropped", "p50", "p99", "max", "allocs", "foreign"} {
 		if v, ok := s.Values[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s=%s", k, report.Human(v)))
 		}
@@ -201,25 +312,21 @@ func (h *harness) sample(w *workload, srv string, round int) (*report.Sample, er
 		return h.idleSample(w, sp, addr)
 	case "redis":
 		return h.redisSample(w, sp, addr)
+	case "slow":
+		return h.slowSample(w, sp, addr)
+	case "imap":
+		return h.imapSample(w, sp, addr)
 	}
 	return h.loadSample(w, sp, addr)
 }
 
 func (h *harness) startServer(w *workload, srv, addr string, round int) (*proc, error) {
-	var argv []string
-	if srv == demoRESP {
-		argv = h.demoArgv(addr)
-	} else {
-		argv = []string{filepath.Join(h.bin, "server"), "-server", srv, "-mode", w.mode, "-addr", addr}
-		if h.profile {
-			argv = append(argv, "-cpuprofile", filepath.Join(h.results, "prof", fmt.Sprintf("%s-%s-r%d.prof", w.ID, srv, round+1)))
-		}
-	}
-	sp, err := h.start(srv, serverCPU, argv...)
+	sp, err := h.start(srv, serverCPU, h.serverArgv(w, srv, addr, round)...)
 	if err != nil {
 		return nil, err
 	}
-	if srv != demoRESP {
+	sp.term = external(srv)
+	if !sp.term {
 		line, err := sp.next(15 * time.Second)
 		if err == nil && !strings.HasPrefix(line, "READY ") {
 			err = fmt.Errorf("%s: unexpected %q", srv, line)
@@ -238,6 +345,33 @@ func (h *harness) startServer(w *workload, srv, addr string, round int) (*proc, 
 
 func (h *harness) loadgen(args ...string) (*proc, error) {
 	return h.start("loadgen", clientCPU, append([]string{filepath.Join(h.bin, "loadgen")}, args...)...)
+}
+
+// loadgenUntil starts the load generator on w's arguments and waits, up
+// to d, for its first line, which must start with tag; the caller stops it.
+func (h *harness) loadgenUntil(w *workload, addr, tag string, d time.Duration) (*proc, error) {
+	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	line, err := lg.next(d)
+	if err == nil && !strings.HasPrefix(line, tag) {
+		err = fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	if err != nil {
+		lg.stop()
+		return nil, err
+	}
+	return lg, nil
+}
+
+// decodeLine decodes the JSON after tag in a loadgen line into v.
+func decodeLine(line, tag string, v any) error {
+	rest, ok := strings.CutPrefix(line, tag)
+	if !ok {
+		return fmt.Errorf("loadgen: unexpected %q", line)
+	}
+	return json.Unmarshal([]byte(rest), v)
 }
 
 func (h *harness) loadSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
@@ -309,30 +443,30 @@ func (sp *proc) stats() (serverStats, error) {
 	return st, json.Unmarshal([]byte(line), &st)
 }
 
+// idleSample measures the memory w.conns idle connections cost: Go heap
+// and stacks where the server reports them (cmd/server's "stats"), RSS
+// always.
 func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
-	st0, err := sp.stats()
-	if err != nil {
-		return nil, err
+	var st0, st1 serverStats
+	var err error
+	if !sp.term {
+		if st0, err = sp.stats(); err != nil {
+			return nil, err
+		}
 	}
 	rss0, err := procstat.RSS(sp.pid())
 	if err != nil {
 		return nil, err
 	}
-	lg, err := h.loadgen(append([]string{"-addr", addr}, w.args...)...)
+	lg, err := h.loadgenUntil(w, addr, "HOLD ", 120*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer lg.stop()
-	line, err := lg.next(120 * time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(line, "HOLD ") {
-		return nil, fmt.Errorf("loadgen: unexpected %q", line)
-	}
-	st1, err := sp.stats()
-	if err != nil {
-		return nil, err
+	if !sp.term {
+		if st1, err = sp.stats(); err != nil {
+			return nil, err
+		}
 	}
 	rss1, err := procstat.RSS(sp.pid())
 	if err != nil {
@@ -342,9 +476,116 @@ func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample
 	if err := lg.wait(30 * time.Second); err != nil {
 		return nil, err
 	}
-	n := float64(h.idleConns)
-	hs := float64(int64(st1.HeapAlloc+st1.StackInuse)-int64(st0.HeapAlloc+st0.StackInuse)) / n
-	return &report.Sample{Values: map[string]float64{"heapstack": hs, "rss": float64(rss1-rss0) / n}}, nil
+	n := float64(w.conns)
+	s := &report.Sample{Values: map[string]float64{"rss": float64(rss1-rss0) / n}}
+	if !sp.term {
+		s.Values["heapstack"] = float64(int64(st1.HeapAlloc+st1.StackInuse)-int64(st0.HeapAlloc+st0.StackInuse)) / n
+	}
+	return s, nil
+}
+
+// slowSample runs loadgen -mode slow: the server's RSS is read when the
+// loadgen has set the value and waits, then polled until the run ends.
+func (h *harness) slowSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	lg, err := h.loadgenUntil(w, addr, "START", 60*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer lg.stop()
+	rss0, err := procstat.RSS(sp.pid())
+	if err != nil {
+		return nil, err
+	}
+	if err := lg.send("go"); err != nil {
+		return nil, err
+	}
+	peak := rss0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(5 * time.Minute)
+	var res load.SlowResult
+	for stopped := false; !stopped; {
+		select {
+		case line, ok := <-lg.lines:
+			if !ok {
+				return nil, lg.exitErr()
+			}
+			if err := decodeLine(line, "STOP ", &res); err != nil {
+				return nil, err
+			}
+			stopped = true
+		case <-tick.C:
+			if rss, err := procstat.RSS(sp.pid()); err == nil {
+				peak = max(peak, rss)
+			}
+		case <-limit:
+			return nil, errors.New("loadgen: the slow consumer did not end in 5 minutes")
+		}
+	}
+	if err := lg.wait(10 * time.Second); err != nil {
+		return nil, err
+	}
+	v := map[string]float64{
+		"rss":     float64(peak - rss0),
+		"pingmax": float64(res.PingMax.Nanoseconds()),
+		"late":    float64(res.Late),
+		"taken":   float64(res.Written) / float64(max(1, res.Total)),
+		"dropped": 0,
+	}
+	if res.Dropped {
+		v["dropped"] = 1
+	}
+	return &report.Sample{Values: v}, nil
+}
+
+// imapSample reads the server's PSS and RSS before the sessions open and
+// once they all idle, then lets the loadgen append the new mail.
+func (h *harness) imapSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
+	mem := func() (pss, rss int64, err error) {
+		if pss, err = procstat.PSS(sp.pid()); err == nil {
+			rss, err = procstat.RSS(sp.pid())
+		}
+		return pss, rss, err
+	}
+	pss0, rss0, err := mem()
+	if err != nil {
+		return nil, err
+	}
+	lg, err := h.loadgenUntil(w, addr, "HOLD ", 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	defer lg.stop()
+	pss1, rss1, err := mem()
+	if err != nil {
+		return nil, err
+	}
+	if err := lg.send("go"); err != nil {
+		return nil, err
+	}
+	line, err := lg.next(2 * time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	var res load.IMAPResult
+	if err := decodeLine(line, "STOP ", &res); err != nil {
+		return nil, err
+	}
+	if err := lg.wait(30 * time.Second); err != nil {
+		return nil, err
+	}
+	if res.Told == 0 {
+		return nil, fmt.Errorf("none of the %d timed idlers saw the new mail", res.Watched)
+	}
+	n := float64(w.conns)
+	return &report.Sample{Values: map[string]float64{
+		"pss":  float64(pss1-pss0) / n,
+		"rss":  float64(rss1-rss0) / n,
+		"p50":  float64(res.P50.Nanoseconds()),
+		"p99":  float64(res.P99.Nanoseconds()),
+		"max":  float64(res.Max.Nanoseconds()),
+		"told": float64(res.Told) / float64(max(1, res.Watched)),
+	}}, nil
 }
 
 func (h *harness) redisSample(w *workload, sp *proc, addr string) (*report.Sample, error) {

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/gotevent/gotevent/tests/bench/internal/servers"
+	"github.com/gotevent/gotevent/tests/bench/internal/tlscert"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,18 +41,27 @@ func main() {
 	buf := flag.Int("buf", servers.DefaultBuf, "read buffer size")
 	loops := flag.Int("loops", 1, "event loops (gotevent: tevent.Group with SO_REUSEPORT listeners)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until exit")
+	var tlsFiles tlscert.Files
+	flag.StringVar(&tlsFiles.Cert, "tls-cert", "", "PEM certificate (net-resp-tls)")
+	flag.StringVar(&tlsFiles.Key, "tls-key", "", "PEM private key (net-resp-tls)")
 	flag.Parse()
-	if err := run(*name, *mode, *addr, *buf, *loops, *cpuprofile); err != nil {
+	if err := run(*name, *mode, *addr, *buf, *loops, *cpuprofile, tlsFiles); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(name, modeName, addr string, buf, loops int, cpuprofile string) error {
+func run(name, modeName, addr string, buf, loops int, cpuprofile string, tlsFiles tlscert.Files) error {
 	raiseNoFile()
 	mode, err := servers.ParseMode(modeName)
 	if err != nil {
 		return err
+	}
+	cfg := servers.Config{Mode: mode, Buf: buf, Loops: loops}
+	if tlsFiles.Cert != "" || tlsFiles.Key != "" {
+		if cfg.TLS, err = tlscert.ServerConfig(tlsFiles.Cert, tlsFiles.Key); err != nil {
+			return err
+		}
 	}
 	if strings.HasSuffix(addr, ":0") {
 		if addr, err = servers.FreePort(); err != nil {
@@ -69,7 +79,8 @@ func run(name, modeName, addr string, buf, loops int, cpuprofile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	srv, err := servers.Start(name, servers.Config{Addr: addr, Mode: mode, Buf: buf, Loops: loops})
+	cfg.Addr = addr
+	srv, err := servers.Start(name, cfg)
 	if err != nil {
 		return err
 	}

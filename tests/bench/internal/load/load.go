@@ -9,6 +9,7 @@
 package load
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -55,6 +56,10 @@ type Config struct {
 	// Hold is called in Idle mode once every connection is open and has
 	// been answered; the connections close when it returns.
 	Hold func(Result)
+	// TLS, if set, runs Connect or Idle over TLS with this client
+	// configuration (see tls.go): a Connect message is then a full
+	// handshake, Req and its reply.
+	TLS *tls.Config
 }
 
 // Result is what a run measured over its window.
@@ -83,6 +88,9 @@ func Run(cfg Config) (Result, error) {
 	}
 	if cfg.Msgs <= 0 {
 		cfg.Msgs = 1
+	}
+	if cfg.TLS != nil {
+		return runTLS(cfg)
 	}
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,16 +56,31 @@ func RSS(pid int) (int64, error) {
 	return ParseRSS(b)
 }
 
+// PSS returns the proportional set size of pid in bytes, the Pss line of
+// /proc/<pid>/smaps_rollup: resident pages, each shared one divided by
+// the number of processes mapping it, so a server that hands connections
+// to a helper process is not counted twice.
+func PSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseKB(b, "Pss:")
+}
+
 // ParseRSS returns VmRSS in bytes from the text of /proc/<pid>/status.
-func ParseRSS(b []byte) (int64, error) {
+func ParseRSS(b []byte) (int64, error) { return parseKB(b, "VmRSS:") }
+
+// parseKB returns the value of the "name  N kB" line of b in bytes.
+func parseKB(b []byte, name string) (int64, error) {
 	for line := range bytes.Lines(b) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		rest, ok := bytes.CutPrefix(line, []byte(name))
 		if !ok {
 			continue
 		}
 		f := bytes.Fields(rest)
 		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("procstat: odd VmRSS line %q", line)
+			return 0, fmt.Errorf("procstat: odd %s line %q", name, line)
 		}
 		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil {
@@ -72,7 +88,7 @@ func ParseRSS(b []byte) (int64, error) {
 		}
 		return kb << 10, nil
 	}
-	return 0, errors.New("procstat: no VmRSS")
+	return 0, fmt.Errorf("procstat: no %s line", strings.TrimSuffix(name, ":"))
 }
 
 // Busy returns the CPU time spent by the whole machine so far, all CPUs

@@ -44,8 +44,14 @@ func TestSelf(t *testing.T) {
 	if err != nil || c1 <= c0 {
 		t.Fatalf("cpu %v then %v, %v", c0, c1, err)
 	}
-	if rss, err := RSS(pid); err != nil || rss < 1<<20 {
+	rss, err := RSS(pid)
+	if err != nil || rss < 1<<20 {
 		t.Fatalf("rss %d, %v", rss, err)
+	}
+	// Alone in its pages but for shared libraries, PSS is at most RSS
+	// (read a moment apart, so within a few pages).
+	if pss, err := PSS(pid); err != nil || pss <= 0 || pss > rss+64<<10 {
+		t.Fatalf("pss %d (rss %d), %v", pss, rss, err)
 	}
 }
 

@@ -38,6 +38,16 @@ func Panels(w *Workload) []Panel {
 			{Title: "CPU per timer (arm, then cancel or fire)", Metric: "cpu", Format: Nanos, Better: "lower"},
 			{Title: "allocations per fired timer", Metric: "allocs", Format: sig, Better: "lower"},
 		}
+	case IMAP:
+		return []Panel{
+			{Title: "PSS per idling connection", Metric: "pss", Format: Bytes, Better: "lower"},
+			{Title: "new-mail latency, p99", Metric: "p99", Format: Nanos, Better: "lower"},
+		}
+	case Slow:
+		return []Panel{
+			{Title: "server RSS growth (peak)", Metric: "rss", Format: Bytes, Better: "lower"},
+			{Title: "PING latency, max", Metric: "pingmax", Format: Nanos, Better: "lower"},
+		}
 	}
 	return []Panel{
 		{Title: w.Unit + " per second", Metric: "rate", Format: Human, Better: "higher"},
@@ -87,6 +97,10 @@ func Render(d *Doc) (string, map[string][]byte) {
 			idleTable(&b, w)
 		case Timers:
 			timersTable(&b, w)
+		case Slow:
+			slowTable(&b, w)
+		case IMAP:
+			imapTable(&b, w)
 		default:
 			loadTable(&b, w)
 		}
@@ -124,6 +138,9 @@ func loadTable(b *strings.Builder, w *Workload) {
 		w.Unit, w.Unit, w.Unit, w.Base, w.Unit, w.Base, w.Unit)
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 9) {
+			continue
+		}
 		rate, ok1 := s.Stat("rate")
 		cpu, ok2 := s.Stat("cpu")
 		if !ok1 || !ok2 {
@@ -161,16 +178,25 @@ func idleTable(b *strings.Builder, w *Workload) {
 	fmt.Fprintf(b, "| server | Go heap+stack per conn | RSS per conn | heap+stack vs %s | RSS vs %s | heap+stack vs best peer |\n", w.Base, w.Base)
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 6) {
+			continue
+		}
 		hs, ok1 := s.Stat("heapstack")
 		rss, ok2 := s.Stat("rss")
-		if !ok1 || !ok2 {
+		if !ok2 {
 			fmt.Fprintf(b, "| %s | no data | | | | |\n", s.Server)
 			continue
 		}
-		hr, okh := w.Ratio(s.Server, "heapstack")
+		// A server that is not ours to instrument (the demo, redis-server)
+		// reports no Go heap: RSS only.
+		hsCell, hr, okh, best := "not reported", 0.0, false, "–"
+		if ok1 {
+			hsCell = cell(hs, Bytes)
+			hr, okh = w.Ratio(s.Server, "heapstack")
+			best = bestPeerCell(w, s.Server, "heapstack")
+		}
 		rr, okr := w.Ratio(s.Server, "rss")
-		best := bestPeerCell(w, s.Server, "heapstack")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(hs, Bytes), cell(rss, Bytes),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), hsCell, cell(rss, Bytes),
 			ratio(hr, okh), ratio(rr, okr), best)
 	}
 }
@@ -179,6 +205,9 @@ func timersTable(b *strings.Builder, w *Workload) {
 	fmt.Fprintf(b, "| implementation | timers per CPU second | CPU per timer | allocations per fired timer | wall time | rate vs %s |\n", w.Base)
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range w.Sorted() {
+		if skippedRow(b, s, 6) {
+			continue
+		}
 		rate, ok1 := s.Stat("rate")
 		cpu, ok2 := s.Stat("cpu")
 		if !ok1 || !ok2 {
@@ -191,6 +220,82 @@ func timersTable(b *strings.Builder, w *Workload) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name(s.Server), cell(rate, Human), cell(cpu, Nanos),
 			sig(al.Med), fmt.Sprintf("%.2f s", wall.Med), ratio(rr, ok))
 	}
+}
+
+func slowTable(b *strings.Builder, w *Workload) {
+	statTable(b, w, []string{"rss", "pingmax"}, []column{
+		{"RSS growth (peak)", med("rss", Bytes)},
+		{"PING latency, max", med("pingmax", Nanos)},
+		{"PINGs unanswered at the end", func(s *Series) string { st, _ := s.Stat("late"); return fmt.Sprintf("%.0f", st.Max) }},
+		{"slow client's requests read", func(s *Series) string { st, _ := s.Stat("taken"); return pct(st.Med) }},
+		{"slow client dropped", func(s *Series) string {
+			st, _ := s.Stat("dropped")
+			return map[bool]string{true: "yes", false: "no"}[st.Med >= 0.5]
+		}},
+	})
+}
+
+func imapTable(b *strings.Builder, w *Workload) {
+	statTable(b, w, []string{"pss", "p99"}, []column{
+		{"PSS per conn", med("pss", Bytes)},
+		{"RSS per conn", med("rss", Bytes)},
+		{"new mail p50", med("p50", Nanos)},
+		{"p99", med("p99", Nanos)},
+		{"max", med("max", Nanos)},
+		{"timed idlers told", func(s *Series) string { st, _ := s.Stat("told"); return pct(st.Min) }},
+	})
+}
+
+// column is one column of a statTable: its heading and its cell for a
+// series.
+type column struct {
+	head string
+	cell func(s *Series) string
+}
+
+// med is a column cell: the median of metric with its spread.
+func med(metric string, f func(float64) string) func(*Series) string {
+	return func(s *Series) string {
+		st, _ := s.Stat(metric)
+		return cell(st, f)
+	}
+}
+
+// statTable writes one row per series: the server, then cols. A series
+// lacking one of the metrics in need has no data.
+func statTable(b *strings.Builder, w *Workload, need []string, cols []column) {
+	heads := []string{"server"}
+	for _, c := range cols {
+		heads = append(heads, c.head)
+	}
+	fmt.Fprintf(b, "| %s |\n|%s\n", strings.Join(heads, " | "), strings.Repeat(" --- |", len(heads)))
+	for _, s := range w.Sorted() {
+		if skippedRow(b, s, len(heads)) {
+			continue
+		}
+		cells := []string{name(s.Server)}
+		for _, m := range need {
+			if _, ok := s.Stat(m); !ok {
+				cells = []string{s.Server, "no data"}
+			}
+		}
+		if len(cells) == 1 {
+			for _, c := range cols {
+				cells = append(cells, c.cell(s))
+			}
+		}
+		fmt.Fprintf(b, "| %s |%s\n", strings.Join(cells, " | "), strings.Repeat(" |", len(heads)-len(cells)))
+	}
+}
+
+// skippedRow writes the row of a server that was not run, with cols
+// cells, and reports whether it did.
+func skippedRow(b *strings.Builder, s *Series, cols int) bool {
+	if s.Skipped == "" {
+		return false
+	}
+	fmt.Fprintf(b, "| %s | not run: %s |%s\n", name(s.Server), s.Skipped, strings.Repeat(" |", cols-2))
+	return true
 }
 
 func name(server string) string {

@@ -23,6 +23,16 @@ const (
 	// Timers samples carry rate (timers per CPU second), cpu (CPU ns per
 	// timer), allocs (per fired timer) and wall (seconds).
 	Timers Kind = "timers"
+	// Slow (slow consumer) samples carry rss (peak RSS growth, bytes),
+	// pingmax (the other client's slowest PING, ns), late (PINGs not
+	// answered by the end), taken (the share of the slow client's
+	// requests the server read, 0..1) and dropped (1 when the server
+	// closed the slow connection).
+	Slow Kind = "slow"
+	// IMAP samples carry pss and rss (bytes per idling connection), p50,
+	// p99 and max (new-mail latency, ns) and told (the share of the timed
+	// idlers that saw the new mail, 0..1).
+	IMAP Kind = "imap"
 )
 
 // Sample is one measurement of one server in one round.
@@ -36,6 +46,9 @@ type Sample struct {
 type Series struct {
 	Server  string    `json:"server"`
 	Samples []*Sample `json:"samples"`
+	// Skipped says why this server was not run, if it was not (a demo
+	// build without the flag the workload needs, a peer not installed).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Workload is one workload's results.

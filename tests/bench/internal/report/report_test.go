@@ -80,27 +80,39 @@ func TestRender(t *testing.T) {
 	idle := &Workload{ID: "idle", Title: "Idle", Kind: Idle, Base: "net"}
 	idle.Get("net").Samples = []*Sample{{Values: map[string]float64{"heapstack": 24 << 10, "rss": 30 << 10}}}
 	idle.Get("gotevent").Samples = []*Sample{{Values: map[string]float64{"heapstack": 700, "rss": 3 << 10}}}
+	idle.Get("gotevent-resp").Samples = []*Sample{{Values: map[string]float64{"rss": 6 << 10}}}
+	idle.Get("gotevent-resp-tls").Skipped = "not supported by this build"
+	slow := &Workload{ID: "slow", Title: "Slow consumer", Kind: Slow, Base: "redis-server"}
+	slow.Get("redis-server").Samples = []*Sample{{Values: map[string]float64{"rss": 3 << 30, "pingmax": 4e8, "late": 0, "taken": 1, "dropped": 0}}}
+	slow.Get("gotevent-resp").Samples = []*Sample{{Values: map[string]float64{"rss": 5 << 20, "pingmax": 2e5, "late": 0, "taken": 0.25, "dropped": 1}}}
 	timers := &Workload{ID: "timers", Title: "Timers", Kind: Timers, Base: "afterfunc"}
 	timers.Get("afterfunc").Samples = []*Sample{{Values: map[string]float64{"rate": 1e5, "cpu": 1e4, "allocs": 1, "wall": 7}}}
 	timers.Get("gotevent").Samples = []*Sample{{Values: map[string]float64{"rate": 1e6, "cpu": 1e3, "allocs": 0, "wall": 2}}}
 	skipped := &Workload{ID: "rb", Title: "redis-benchmark", Skipped: "not installed"}
+	imap := &Workload{ID: "imap", Title: "IMAP", Kind: IMAP, Base: "gotevent-imap"}
+	imap.Get("gotevent-imap").Samples = []*Sample{{Values: map[string]float64{"pss": 3 << 10, "rss": 4 << 10, "p50": 1e5, "p99": 2e6, "max": 3e6, "told": 1}}}
 	md, svgs := Render(&Doc{Title: "Performance", Header: [][2]string{{"Go", "go1.26"}},
 		Targets:   []Target{{Name: "t", Measured: "m", Verdict: "met"}},
-		Workloads: []*Workload{fixture(), idle, timers, skipped}, SVGDir: "perf"})
+		Workloads: []*Workload{fixture(), idle, timers, skipped, slow, imap}, SVGDir: "perf"})
 	for _, want := range []string{
 		"![Echo <64 B> & more](perf/pp50.svg)",
 		"| **gotevent** | 300 | 4.00 ns | 50% | 100% | 2.73× | 0.33× | 0.73× (gnet) | server not saturated |",
 		"- gotevent failed a round: `boom`",
 		"| **gotevent** | 700 B | 3072 B | 0.03× | 0.10× | 0.03× (net) |",
+		"| **gotevent-resp** | not reported | 6144 B | – | 0.20× | – |",
+		"| **gotevent-resp-tls** | not run: not supported by this build | | | | |",
+		"| redis-server | 3.00 GiB | 400 ms | 0 | 100% | no |",
+		"| **gotevent-resp** | 5.00 MiB | 200 µs | 0 | 25% | yes |",
 		"| **gotevent** | 1.00M | 1.00 µs | 0.00 | 2.00 s | 10.00× |",
 		"Not run: not installed",
+		"| **gotevent-imap** | 3072 B | 4096 B | 100 µs | 2.00 ms | 3.00 ms | 100% |",
 		"| t | m | **met** |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if len(svgs) != 3 {
+	if len(svgs) != 5 {
 		t.Fatalf("%d charts", len(svgs))
 	}
 	for _, b := range svgs {
@@ -108,6 +120,9 @@ func TestRender(t *testing.T) {
 	}
 	if !bytes.Contains(svgs["pp50.svg"], []byte("Echo &lt;64 B&gt; &amp; more")) {
 		t.Error("title not escaped")
+	}
+	if !bytes.Contains(svgs["idle.svg"], []byte(">not run<")) {
+		t.Error("the skipped server's bars do not say it was not run")
 	}
 }
 

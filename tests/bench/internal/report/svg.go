@@ -69,7 +69,11 @@ func SVG(w *Workload, panels []Panel) []byte {
 			yTop := topH + i*rowH + (rowH-barH)/2
 			st, ok := s.Stat(pan.Metric)
 			if !ok {
-				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#999">no data</text>`+"\n", x0+6, yTop+barH-3)
+				text := "no data"
+				if s.Skipped != "" {
+					text = "not run"
+				}
+				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#999">%s</text>`+"\n", x0+6, yTop+barH-3, text)
 				continue
 			}
 			color := colorPeer

@@ -1,13 +1,16 @@
 package servers
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
 )
 
 // netServer is Go's net package, one goroutine per connection, each with
-// its own read buffer: the baseline every ratio is taken against.
+// its own read buffer: the baseline every ratio is taken against. With
+// Config.TLS its connections are crypto/tls ones (tls.NewListener), the
+// handshake done by the connection's first read.
 type netServer struct {
 	l     net.Listener
 	wg    sync.WaitGroup
@@ -21,6 +24,9 @@ func startNet(cfg Config) (Server, error) {
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TLS != nil {
+		l = tls.NewListener(l, cfg.TLS)
 	}
 	s := &netServer{l: l, conns: make(map[net.Conn]struct{})}
 	s.wg.Add(1)

@@ -1,6 +1,7 @@
 package servers
 
 import (
+	"errors"
 	"net"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
@@ -61,6 +62,15 @@ func serveRESP(c net.Conn) {
 
 func init() {
 	register("net-resp", func(cfg Config) (Server, error) {
+		cfg.Mode, cfg.TLS = RESP, nil
+		return startNet(cfg)
+	})
+	// net-resp-tls is net-resp over crypto/tls: the same handler on the
+	// *tls.Conn a tls.NewListener accepts.
+	register("net-resp-tls", func(cfg Config) (Server, error) {
+		if cfg.TLS == nil {
+			return nil, errors.New("servers: net-resp-tls needs Config.TLS")
+		}
 		cfg.Mode = RESP
 		return startNet(cfg)
 	})

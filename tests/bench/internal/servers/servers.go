@@ -6,6 +6,7 @@
 package servers
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,7 +22,8 @@ const (
 	// Sink counts the bytes read and writes one byte back for every whole
 	// MiB received on the connection (see Counter.Add).
 	Sink
-	// RESP serves the RESP subset of the demo (only the net-resp server).
+	// RESP serves the RESP subset of the demo (only the net-resp and
+	// net-resp-tls servers).
 	RESP
 )
 
@@ -63,6 +65,9 @@ type Config struct {
 	// Loops is the number of event loops (gotevent servers only; they use
 	// tevent.Group with one SO_REUSEPORT listener per loop).
 	Loops int
+	// TLS, for net-resp-tls (which needs it), is the server's TLS
+	// configuration.
+	TLS *tls.Config
 }
 
 // DefaultBuf is the read buffer size used for every server that has one.
@@ -106,8 +111,8 @@ func Start(name string, cfg Config) (Server, error) {
 	if cfg.Loops <= 0 {
 		cfg.Loops = 1
 	}
-	if cfg.Mode == RESP && name != "net-resp" {
-		return nil, errors.New("servers: only net-resp serves RESP; the gotevent one is the demo binary")
+	if cfg.Mode == RESP && name != "net-resp" && name != "net-resp-tls" {
+		return nil, errors.New("servers: only net-resp and net-resp-tls serve RESP; the gotevent one is the demo binary")
 	}
 	return fn(cfg)
 }

@@ -2,12 +2,14 @@ package servers
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/gotevent/gotevent/tests/bench/internal/leaktest"
+	"github.com/gotevent/gotevent/tests/bench/internal/tlscert"
 	"go.uber.org/goleak"
 )
 
@@ -98,13 +100,41 @@ func TestMultiLoop(t *testing.T) {
 }
 
 func TestRESP(t *testing.T) {
-	c := dial(t, start(t, "net-resp", RESP, 1))
+	respExchange(t, dial(t, start(t, "net-resp", RESP, 1)))
+}
+
+// respExchange sends SET, GET and an inline PING at once on c and checks
+// the three replies.
+func respExchange(t *testing.T, c io.ReadWriter) {
+	t.Helper()
 	c.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n"))
 	want := "+OK\r\n$1\r\nv\r\n+PONG\r\n"
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 		t.Fatalf("got %q, %v; want %q", got, err, want)
 	}
+}
+
+// net-resp-tls serves the same commands over TLS, and refuses to start
+// without a certificate.
+func TestRESPTLS(t *testing.T) {
+	if _, err := Start("net-resp-tls", Config{Addr: "127.0.0.1:0", Mode: RESP}); err == nil {
+		t.Fatal("net-resp-tls started without Config.TLS")
+	}
+	scfg, ccfg, err := tlscert.Configs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start("net-resp-tls", Config{Addr: addr, Mode: RESP, TLS: scfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	respExchange(t, tls.Client(dial(t, addr), ccfg))
 }
 
 func TestCounter(t *testing.T) {
