@@ -107,3 +107,22 @@ func (c *Context) runBatch(k int) {
 		fn()
 	}
 }
+
+// Expect tells the loop that work running elsewhere (a goroutine, another
+// loop) will Post back to it: until the returned release function is
+// called, the context counts as having an event, so LoopWait, LoopOnce
+// and Poll wait for the post instead of returning, or failing with
+// ErrNoEvents, while nothing else is registered. Call Expect and release
+// on the loop goroutine, release typically from the posted function or
+// from the cleanup of the request waiting for it; calling release again
+// does nothing. CallSend and tsocket's TLS handshakes use it.
+func (c *Context) Expect() (release func()) {
+	c.npost.Add(1)
+	done := false
+	return func() {
+		if !done {
+			done = true
+			c.npost.Add(-1)
+		}
+	}
+}

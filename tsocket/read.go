@@ -221,6 +221,9 @@ func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.
 		s.failRead(err)
 		return req.Post()
 	}
+	if s.tr.buffered() {
+		s.readSoon() // input above the descriptor: no report will come
+	}
 	return req
 }
 
@@ -262,7 +265,7 @@ func (s *Stream) reading() bool { return s.rd.r != nil }
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
 func (s *Stream) readStepOrWait() {
-	if s.reg.waiting(s.rdWait) && !s.rd.v.done() {
+	if s.reg.waiting(s.rdWait) && !s.rd.v.done() && !s.tr.buffered() {
 		if err := s.reg.set(s.wants()); err != nil {
 			s.failRead(err)
 		}
@@ -351,4 +354,36 @@ func endRead[T any](s *Stream, req *tevent.Req[T], v T, err error, deferCB bool)
 	op := s.rd.r.op()
 	s.rd = readState{} // also lets go of the request and the caller's buffers
 	finish(s, op, req, v, err, deferCB)
+}
+
+// readSoon makes the read in flight from an immediate on the next
+// iteration. It is for input a transport holds above the descriptor
+// (TLS), which no readiness report announces; the read still runs straight
+// from the loop, so ReadSomeFuncSend's rule that its callback follows the
+// read at once holds.
+func (s *Stream) readSoon() {
+	x := s.extra()
+	if x.readSoonPending {
+		return
+	}
+	if x.readSoonFn == nil {
+		x.readSoonFn = s.readFromImmediate
+	}
+	x.readSoonPending = true
+	s.reg.ev.ScheduleImmediate(x.readSoonFn)
+}
+
+func (s *Stream) readFromImmediate() {
+	s.x.readSoonPending = false
+	if s.closed || !s.reading() {
+		return
+	}
+	for range readChain {
+		if !s.readStep() || !s.reading() || s.closed {
+			break
+		}
+	}
+	if s.reading() && !s.closed && s.tr.buffered() {
+		s.readSoon()
+	}
 }

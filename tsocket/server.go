@@ -38,7 +38,6 @@ type Server struct {
 	hook     func(*Stream) // OnShutdown
 	errHook  func(error)   // OnAcceptError
 	acceptCB func(*tevent.Req[*Stream])
-	forgetCB func(*Stream)
 }
 
 // Serve starts accepting connections on l and calls handle(s) for each,
@@ -66,7 +65,6 @@ type Server struct {
 func Serve(ev *tevent.Context, l *Listener, handle func(s *Stream)) *Server {
 	srv := &Server{ev: ev, l: l, handle: handle, conns: make(map[*Stream]struct{})}
 	srv.acceptCB = srv.acceptDone
-	srv.forgetCB = srv.forget
 	ev.OnClose(srv.contextClosed)
 	srv.accept()
 	return srv
@@ -148,7 +146,7 @@ func (srv *Server) acceptDone(subreq *tevent.Req[*Stream]) {
 	switch {
 	case err == nil:
 		srv.backoff = 0
-		s.onClose = srv.forgetCB
+		s.srv = srv
 		srv.conns[s] = struct{}{}
 		srv.handle(s)
 	case errors.Is(err, net.ErrClosed):
@@ -175,7 +173,17 @@ func (srv *Server) backOff() {
 	srv.retry.Reset(at)
 }
 
-// forget is every tracked stream's close hook.
+// replace tracks ts, a TLS stream that took over s, in place of s.
+func (srv *Server) replace(s, ts *Stream) {
+	if _, ok := srv.conns[s]; !ok {
+		return
+	}
+	delete(srv.conns, s)
+	srv.conns[ts] = struct{}{}
+	ts.srv = srv
+}
+
+// forget is called by every tracked stream's first Close.
 func (srv *Server) forget(s *Stream) {
 	if _, ok := srv.conns[s]; !ok {
 		return

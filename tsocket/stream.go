@@ -42,9 +42,9 @@ type Stream struct {
 
 	x *streamExtra // nil until first needed
 
-	// onClose, when set, runs once at the end of the first Close: it is
-	// how the Server that accepted the stream learns it is gone.
-	onClose func(*Stream)
+	// srv is the Server tracking s, if any: the first Close tells it, and
+	// a TLS stream made from s takes its place there.
+	srv *Server
 }
 
 // streamExtra is the part of a Stream that few streams use, kept out of
@@ -52,6 +52,10 @@ type Stream struct {
 type streamExtra struct {
 	vec   []unix.Iovec // scratch iovec array for multi-buffer calls
 	waits []*WaitEvent // in the order they were added
+
+	// readSoon's immediate (TLS streams): bound once, queued at most once.
+	readSoonFn      func()
+	readSoonPending bool
 }
 
 // extra returns s.x, making it on first use.
@@ -61,6 +65,10 @@ func (s *Stream) extra() *streamExtra {
 	}
 	return s.x
 }
+
+// busy reports whether anything is in flight on s or holds it to its
+// context: a read, a writev, a wait event.
+func (s *Stream) busy() bool { return s.reading() || s.wr.req != nil || s.hasWaits() }
 
 // hasWaits reports whether s has wait events, which hold timers on its
 // context and so tie it there.
@@ -98,6 +106,9 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 			if !s.readStep() || !s.reading() || s.closed {
 				break
 			}
+		}
+		if s.reading() && !s.closed && s.tr.buffered() {
+			s.readSoon() // the chain's bound, with input above the fd
 		}
 	}
 	s.reg.inHandler = false
@@ -232,14 +243,24 @@ func (s *Stream) Close() error {
 	s.LocalAddress() // keep the addresses for error messages
 	s.RemoteAddress()
 	s.closed = true
-	if s.onClose != nil {
-		defer s.onClose(s)
+	if s.srv != nil {
+		defer s.srv.forget(s)
 	}
 	s.failAll(errClosed, true)
 	s.removeWaitEvents()
+	var notifyErr error
+	if t, ok := s.tr.(*tlsTransport); ok {
+		// close_notify, as far as the socket takes it now: the peer
+		// learns the end was meant, not a truncation. As tls.Conn.Close,
+		// a failure to send it is reported, after the close.
+		notifyErr = t.closeNotify()
+	}
 	s.reg.drop()
 	if err := sys.Close(s.reg.fd); err != nil {
 		return s.opErr("close", sysErr("close", err))
+	}
+	if notifyErr != nil {
+		return s.opErr("tls", notifyErr)
 	}
 	return nil
 }

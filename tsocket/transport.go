@@ -36,6 +36,14 @@ type transport interface {
 	// with a read, or read to get on with a write.
 	readWait() tevent.Flags
 	writeWait() tevent.Flags
+	// buffered reports whether input may be held above the descriptor,
+	// where no readiness report announces it: the engine then reads
+	// without waiting for the descriptor.
+	buffered() bool
+	// flush writes output held above the descriptor and reports whether
+	// none is left; a write is done only once it is. false means wait
+	// for writeWait.
+	flush() (bool, error)
 }
 
 // plainSocket is a stream's own non-blocking descriptor as its transport:
@@ -81,6 +89,8 @@ func retry[B any](name string, call func(int, B) (int, error), fd int, b B) (int
 
 func (plainSocket) readWait() tevent.Flags  { return tevent.FDRead }
 func (plainSocket) writeWait() tevent.Flags { return tevent.FDWrite }
+func (plainSocket) buffered() bool          { return false }
+func (plainSocket) flush() (bool, error)    { return true, nil }
 
 // ioErr names the call in err, leaving EAGAIN bare: to the engines it is
 // no failure, only a reason to wait.

@@ -74,7 +74,16 @@ func (s *Stream) writeStep() {
 			return
 		}
 	}
-	s.endWrite(nil, false)
+	// A transport may hold output of its own (TLS: the rest of a record):
+	// the write is done once that is on the socket too.
+	switch ok, err := s.tr.flush(); {
+	case err != nil:
+		s.endWrite(s.opErr("writev", err), false)
+	case !ok:
+		s.waitWrite()
+	default:
+		s.endWrite(nil, false)
+	}
 }
 
 // writeOnce makes one write of the rest of the vector: write when one
