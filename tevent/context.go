@@ -84,6 +84,8 @@ type Context struct {
 
 	asyncWorkers int // size of the async job pool, from WithAsyncWorkers
 	async        *asyncPool
+
+	tlsHS map[*maskTLS]struct{} // mask events' TLS handshakes in flight
 }
 
 // NewContext creates an event context. It opens the backend's descriptor and

@@ -146,6 +146,8 @@ type MaskEvent struct {
 
 	notSock  bool // Write learned the fd is not a socket: use write(2)
 	nonblock int8 // 1: the fd is non-blocking, -1: it is not, 0: not asked yet
+
+	tls *maskTLS // StartTLS: I/O goes through crypto/tls
 }
 
 // BuildFDEvent makes a callback-mask event for fd (Momentum's
@@ -322,6 +324,10 @@ func (e *MaskEvent) Suspend() *MaskEvent {
 		state:    maskSuspended,
 		notSock:  e.notSock,
 		nonblock: e.nonblock,
+		tls:      e.tls,
+	}
+	if dup.tls != nil {
+		dup.tls.e = dup
 	}
 	e.slot.ev = dup
 	e.fde = nil
@@ -355,6 +361,13 @@ func (e *MaskEvent) Close() error {
 	}
 	e.state = maskClosed
 	e.resumable.Store(false)
+	if mt := e.tls; mt != nil {
+		if mt.ready {
+			mt.closeNotify()
+		} else {
+			mt.stop() // its goroutine must not outlive the fd
+		}
+	}
 	if err := sys.Close(e.fd); err != nil {
 		return os.NewSyscallError("close", err)
 	}

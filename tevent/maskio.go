@@ -26,6 +26,9 @@ func (e *MaskEvent) Read(buf []byte) (n int, need Flags, err error) {
 	if len(buf) == 0 {
 		return 0, 0, nil
 	}
+	if e.tls != nil {
+		return e.tls.read(buf) // StartTLS
+	}
 	raw := e.rawOK()
 	for {
 		if raw {
@@ -63,6 +66,9 @@ func (e *MaskEvent) Read(buf []byte) (n int, need Flags, err error) {
 func (e *MaskEvent) Write(buf []byte) (n int, need Flags, err error) {
 	if len(buf) == 0 {
 		return 0, 0, nil
+	}
+	if e.tls != nil {
+		return e.tls.write(buf) // StartTLS
 	}
 	raw := e.rawOK()
 	for {
