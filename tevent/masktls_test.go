@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/internal/sys"
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"golang.org/x/sys/unix"
@@ -69,11 +70,8 @@ func TestMaskStartTLS(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
 		cfg := testutil.TLS(t)
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fds, err := sys.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0) // non-blocking, close-on-exec
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := unix.SetNonblock(fds[0], true); err != nil {
 			t.Fatal(err)
 		}
 		peer := stdConn(t, fds[1])
