@@ -219,6 +219,10 @@ func (mb *Mailbox) ClaimRecent() (lo, hi uint32) {
 	return lo, hi
 }
 
+// PeekRecent returns the range [lo, hi) of UIDs ClaimRecent would claim,
+// without claiming them (EXAMINE).
+func (mb *Mailbox) PeekRecent() (lo, hi uint32) { return mb.recent, mb.next }
+
 // Status is what STATUS and SELECT report.
 type Status struct {
 	Messages, Recent, Unseen uint32

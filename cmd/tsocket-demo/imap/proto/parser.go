@@ -100,6 +100,17 @@ func (p *Parser) Reset() {
 	p.needSep, p.want, p.skip = false, false, false
 }
 
+// LineTooLong tells the parser the connection dropped a line over
+// MaxLine (tsocket's Reader skips it up to its CRLF). It returns the error
+// to answer, tagged with the command in progress if there is one, and
+// forgets that command.
+func (p *Parser) LineTooLong() error {
+	e := tooBig("Command line too long")
+	e.Tag = p.tagOr()
+	p.Reset()
+	return e
+}
+
 // Line parses one line, which ends in CRLF (or a bare LF). It returns:
 //
 //   - a complete command;
@@ -114,11 +125,7 @@ func (p *Parser) Line(line []byte) (*Command, *Literal, error) {
 		return nil, nil, &Error{Tag: "*", Status: "BAD", Text: "Expected literal data", Fatal: true, Err: ErrState}
 	}
 	if len(line) > p.lim.MaxLine {
-		tag := p.tagOr()
-		p.Reset()
-		e := tooBig("Command line too long")
-		e.Tag = tag
-		return nil, nil, e
+		return nil, nil, p.LineTooLong()
 	}
 	body := trimEOL(line)
 	if p.skip {
