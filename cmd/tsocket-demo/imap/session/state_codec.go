@@ -77,7 +77,10 @@ func (d *decoder) uint(max uint64) uint64 {
 }
 
 func (d *decoder) str() string {
-	n := d.uint(uint64(len(d.b)))
+	n := d.uint(1 << 32)
+	if d.err == nil && n > uint64(len(d.b)) {
+		d.err = fmt.Errorf("%w: truncated", ErrStaleState)
+	}
 	if d.err != nil {
 		return ""
 	}
