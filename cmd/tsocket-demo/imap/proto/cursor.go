@@ -65,27 +65,26 @@ func (c *Cursor) Atom() (string, error) {
 
 // AString consumes an astring: an atom, a quoted string or a literal.
 func (c *Cursor) AString() (string, error) {
-	a, err := c.Next()
-	if err != nil {
-		return "", err
-	}
-	if a.Kind == ListArg {
-		return "", syntaxf("Expected a string")
-	}
-	if a.Kind == AtomArg && strings.ContainsAny(a.Str, "%*[") {
-		return "", syntaxf("Invalid characters in atom")
-	}
-	return a.Text(), nil
+	return c.text(func(a Arg) bool { return a.Kind != ListArg })
 }
 
 // String consumes a quoted string or a literal.
 func (c *Cursor) String() (string, error) {
+	return c.text(func(a Arg) bool { return a.Kind == QuotedArg || a.Kind == LiteralArg })
+}
+
+// text consumes an argument that valid accepts, as a string; an atom with
+// list wildcards or a section is no string of any kind.
+func (c *Cursor) text(valid func(Arg) bool) (string, error) {
 	a, err := c.Next()
 	if err != nil {
 		return "", err
 	}
-	if a.Kind != QuotedArg && a.Kind != LiteralArg {
+	if !valid(a) {
 		return "", syntaxf("Expected a string")
+	}
+	if a.Kind == AtomArg && strings.ContainsAny(a.Str, "%*[") {
+		return "", syntaxf("Invalid characters in atom")
 	}
 	return a.Text(), nil
 }

@@ -113,6 +113,17 @@ func (w *Writer) NString(s string) {
 	w.String(s)
 }
 
+// NStrings writes each of ss as NString does, separated by spaces: the
+// fields of an address or of a body part.
+func (w *Writer) NStrings(ss ...string) {
+	for i, s := range ss {
+		if i > 0 {
+			w.Byte(' ')
+		}
+		w.NString(s)
+	}
+}
+
 // AString writes s as an atom when it is one, else as a string.
 func (w *Writer) AString(s string) {
 	if s != "" && s != "NIL" && isPlainAtom(s) {

@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
-
-	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/proto"
 )
 
-func cmdStartTLS(s *Session, tag string, args *proto.Cursor) result {
+func cmdStartTLS(s *Session, tag string, a *args) result {
 	switch {
 	case !s.cfg.TLS:
 		return bad("STARTTLS is not available")
 	case s.tls:
 		return bad("TLS is already active")
 	}
-	if err := args.End(); err != nil {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	// Nothing the client sent before the handshake may count after it.
@@ -24,16 +22,9 @@ func cmdStartTLS(s *Session, tag string, args *proto.Cursor) result {
 	return ok("", "Begin TLS negotiation now")
 }
 
-func cmdLogin(s *Session, tag string, args *proto.Cursor) result {
-	user, err := args.AString()
-	if err != nil {
-		return fromErr(err)
-	}
-	pass, err := args.AString()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func cmdLogin(s *Session, tag string, a *args) result {
+	user, pass := get(a, a.AString), get(a, a.AString)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	return s.login(user, pass)
@@ -41,24 +32,21 @@ func cmdLogin(s *Session, tag string, args *proto.Cursor) result {
 
 // cmdAuthenticate runs SASL PLAIN (RFC 4616), with the initial response
 // on the command line (SASL-IR, RFC 4959) or after a "+ " continuation.
-func cmdAuthenticate(s *Session, tag string, args *proto.Cursor) result {
-	mech, err := args.Atom()
+func cmdAuthenticate(s *Session, tag string, a *args) result {
+	mech, err := a.Atom()
 	if err != nil {
 		return fromErr(err)
 	}
 	if !strings.EqualFold(mech, "PLAIN") {
 		return no("", "Unsupported authentication mechanism")
 	}
-	if args.Done() {
+	if a.Done() {
 		s.w.Raw("+ \r\n")
 		s.authTag = tag
 		return pending
 	}
-	ir, err := args.Atom()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+	ir := get(a, a.Atom)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	if ir == "=" {

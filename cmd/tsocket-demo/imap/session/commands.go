@@ -8,7 +8,7 @@ import (
 
 // handler runs one command. It writes its untagged responses and returns
 // the tagged one (or pending, when the command goes on).
-type handler func(s *Session, tag string, args *proto.Cursor) result
+type handler func(s *Session, tag string, a *args) result
 
 type command struct {
 	states state
@@ -51,7 +51,7 @@ var commands = map[string]command{
 }
 
 // uidCommands are the commands UID prefixes; the flag says "by UID".
-var uidCommands = map[string]func(s *Session, tag string, args *proto.Cursor, uid bool) result{
+var uidCommands = map[string]func(s *Session, tag string, a *args, uid bool) result{
 	"FETCH":   fetch,
 	"STORE":   store,
 	"SEARCH":  search,
@@ -68,7 +68,7 @@ func (s *Session) exec(cmd *proto.Command) {
 	case c.states&s.state == 0:
 		r = s.wrongState(c.states)
 	default:
-		r = c.run(s, cmd.Tag, cmd.Cursor())
+		r = c.run(s, cmd.Tag, &args{Cursor: cmd.Cursor()})
 	}
 	if !r.isPending() {
 		s.complete(cmd.Tag, r)
@@ -97,8 +97,8 @@ func (s *Session) capabilities() string {
 	return strings.Join(caps, " ")
 }
 
-func cmdCapability(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdCapability(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	s.w.Raw("* CAPABILITY " + s.capabilities() + "\r\n")
@@ -107,15 +107,15 @@ func cmdCapability(s *Session, tag string, args *proto.Cursor) result {
 
 // cmdNoop is NOOP and CHECK: CHECK has no housekeeping to do here, the
 // backends write through.
-func cmdNoop(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdNoop(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	return ok("", "NOOP completed")
 }
 
-func cmdLogout(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdLogout(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	s.deselect()
@@ -125,24 +125,25 @@ func cmdLogout(s *Session, tag string, args *proto.Cursor) result {
 	return pending
 }
 
-func cmdUnsupported(s *Session, tag string, args *proto.Cursor) result {
+func cmdUnsupported(s *Session, tag string, a *args) result {
 	return no("CANNOT", "This server does not delete or rename mailboxes")
 }
 
 // cmdSubscribe accepts: every mailbox is subscribed (LSUB is LIST).
-func cmdSubscribe(s *Session, tag string, args *proto.Cursor) result {
-	if _, err := args.Mailbox(); err != nil {
+func cmdSubscribe(s *Session, tag string, a *args) result {
+	get(a, a.Mailbox)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	return ok("", "SUBSCRIBE completed")
 }
 
-func cmdUnsubscribe(s *Session, tag string, args *proto.Cursor) result {
+func cmdUnsubscribe(s *Session, tag string, a *args) result {
 	return no("CANNOT", "Every mailbox is subscribed on this server")
 }
 
-func cmdUID(s *Session, tag string, args *proto.Cursor) result {
-	name, err := args.Atom()
+func cmdUID(s *Session, tag string, a *args) result {
+	name, err := a.Atom()
 	if err != nil {
 		return bad("UID needs a command")
 	}
@@ -150,5 +151,5 @@ func cmdUID(s *Session, tag string, args *proto.Cursor) result {
 	if !found {
 		return bad("Unknown UID command " + name)
 	}
-	return run(s, tag, args, true)
+	return run(s, tag, a, true)
 }

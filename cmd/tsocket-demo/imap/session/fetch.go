@@ -18,22 +18,16 @@ type fetchJob struct {
 	err     error
 }
 
-func cmdFetch(s *Session, tag string, args *proto.Cursor) result {
-	return fetch(s, tag, args, false)
+func cmdFetch(s *Session, tag string, a *args) result {
+	return fetch(s, tag, a, false)
 }
 
 // fetch is FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8).
-func fetch(s *Session, tag string, args *proto.Cursor, uid bool) result {
+func fetch(s *Session, tag string, a *args, uid bool) result {
 	s.noExpunge = !uid
-	set, err := args.SeqSet()
-	if err != nil {
-		return fromErr(err)
-	}
-	items, err := proto.ParseFetch(args)
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+	set := get(a, a.SeqSet)
+	items := get(a, func() ([]proto.FetchItem, error) { return proto.ParseFetch(a.Cursor) })
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	if uid && !hasItem(items, "UID") {

@@ -2,14 +2,12 @@ package session
 
 import (
 	"bytes"
-
-	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/proto"
 )
 
 // cmdIdle starts IDLE (RFC 2177): "+ idling", then every change to the
 // selected mailbox is sent as it happens (MailboxChanged), until DONE.
-func cmdIdle(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdIdle(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	s.w.Raw("+ idling\r\n")

@@ -4,27 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/mail"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/proto"
 )
 
-func cmdSelect(s *Session, tag string, args *proto.Cursor) result {
-	return s.selectMailbox(args, false)
+func cmdSelect(s *Session, tag string, a *args) result {
+	return s.selectMailbox(a, false)
 }
 
-func cmdExamine(s *Session, tag string, args *proto.Cursor) result {
-	return s.selectMailbox(args, true)
+func cmdExamine(s *Session, tag string, a *args) result {
+	return s.selectMailbox(a, true)
 }
 
 // selectMailbox is SELECT and EXAMINE (RFC 3501 6.3.1-2). A failed SELECT
 // leaves no mailbox selected.
-func (s *Session) selectMailbox(args *proto.Cursor, readOnly bool) result {
-	name, err := args.Mailbox()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func (s *Session) selectMailbox(a *args, readOnly bool) result {
+	name := get(a, a.Mailbox)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	mb, err := s.acct.Mailbox(name)
@@ -88,12 +86,9 @@ func (s *Session) target(name string) (*mail.Mailbox, result) {
 	return mb, ok("", "")
 }
 
-func cmdCreate(s *Session, tag string, args *proto.Cursor) result {
-	name, err := args.Mailbox()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func cmdCreate(s *Session, tag string, a *args) result {
+	name := get(a, a.Mailbox)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	if err := s.acct.Create(name); err != nil {
@@ -102,21 +97,14 @@ func cmdCreate(s *Session, tag string, args *proto.Cursor) result {
 	return ok("", "CREATE completed")
 }
 
-func cmdList(s *Session, tag string, args *proto.Cursor) result { return s.list("LIST", args) }
+func cmdList(s *Session, tag string, a *args) result { return s.list("LIST", a) }
 
 // cmdLsub is LIST by another name: every mailbox counts as subscribed.
-func cmdLsub(s *Session, tag string, args *proto.Cursor) result { return s.list("LSUB", args) }
+func cmdLsub(s *Session, tag string, a *args) result { return s.list("LSUB", a) }
 
-func (s *Session) list(kind string, args *proto.Cursor) result {
-	ref, err := args.Pattern()
-	if err != nil {
-		return fromErr(err)
-	}
-	pat, err := args.Pattern()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func (s *Session) list(kind string, a *args) result {
+	ref, pat := get(a, a.Pattern), get(a, a.Pattern)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	if pat == "" {
@@ -148,16 +136,9 @@ var statusItems = map[string]func(mail.Status) uint32{
 	"UNSEEN":      func(st mail.Status) uint32 { return st.Unseen },
 }
 
-func cmdStatus(s *Session, tag string, args *proto.Cursor) result {
-	name, err := args.Mailbox()
-	if err != nil {
-		return fromErr(err)
-	}
-	list, err := args.List()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func cmdStatus(s *Session, tag string, a *args) result {
+	name, list := get(a, a.Mailbox), get(a, a.List)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	var items []string
@@ -196,43 +177,36 @@ func cmdStatus(s *Session, tag string, args *proto.Cursor) result {
 
 // cmdAppend is APPEND mailbox [flag-list] [date-time] literal. The
 // literal's buffer becomes the stored message.
-func cmdAppend(s *Session, tag string, args *proto.Cursor) result {
-	name, err := args.Mailbox()
-	if err != nil {
-		return fromErr(err)
-	}
-	var flags mail.Flags
-	if a, ok := args.Peek(); ok && a.Kind == proto.ListArg {
-		list, err := args.FlagList()
-		if err != nil {
-			return fromErr(err)
-		}
-		if flags, err = mail.NewFlags(list...); err != nil {
-			return bad("Invalid flag in APPEND")
-		}
+func cmdAppend(s *Session, tag string, a *args) result {
+	name := get(a, a.Mailbox)
+	var list []string
+	if arg, ok := a.Peek(); ok && arg.Kind == proto.ListArg {
+		list = get(a, a.FlagList)
 	}
 	date := s.cfg.now()
-	if a, ok := args.Peek(); ok && a.Kind == proto.QuotedArg {
-		args.Next()
-		if date, err = proto.ParseDateTime(a.Str); err != nil {
-			return fromErr(err)
-		}
+	if arg, ok := a.Peek(); ok && arg.Kind == proto.QuotedArg {
+		a.Next()
+		date = get(a, func() (time.Time, error) { return proto.ParseDateTime(arg.Str) })
 	}
-	a, err := args.Next()
-	if err != nil || a.Kind != proto.LiteralArg {
+	if arg, ok := a.Peek(); a.err == nil && (!ok || arg.Kind != proto.LiteralArg) {
 		return bad("APPEND needs the message as a literal")
 	}
-	if err := args.End(); err != nil {
+	msg := get(a, a.Next)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
-	if len(a.Data) == 0 {
+	flags, err := mail.NewFlags(list...)
+	if err != nil {
+		return bad("Invalid flag in APPEND")
+	}
+	if len(msg.Data) == 0 {
 		return no("", "Cannot save an empty message")
 	}
 	mb, r := s.target(name)
 	if r.failed() {
 		return r
 	}
-	m, err := mb.Append(a.Data, flags, date)
+	m, err := mb.Append(msg.Data, flags, date)
 	if err != nil {
 		return s.serverBug(err)
 	}

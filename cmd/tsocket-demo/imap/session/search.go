@@ -15,9 +15,9 @@ import (
 // search is SEARCH and UID SEARCH (RFC 3501 6.4.4). Strings match as
 // case-insensitive substrings, header values after decoding encoded
 // words; dates compare calendar days, disregarding time and zone.
-func search(s *Session, tag string, args *proto.Cursor, uid bool) result {
+func search(s *Session, tag string, a *args, uid bool) result {
 	s.noExpunge = !uid
-	charset, key, err := proto.ParseSearch(args)
+	charset, key, err := proto.ParseSearch(a.Cursor)
 	if err != nil {
 		return fromErr(err)
 	}

@@ -10,16 +10,16 @@ import (
 
 const noLongerExist = "Some of the requested messages no longer exist"
 
-func cmdStore(s *Session, tag string, args *proto.Cursor) result {
-	return store(s, tag, args, false)
+func cmdStore(s *Session, tag string, a *args) result {
+	return store(s, tag, a, false)
 }
 
-func cmdCopy(s *Session, tag string, args *proto.Cursor) result {
-	return doCopy(s, tag, args, false)
+func cmdCopy(s *Session, tag string, a *args) result {
+	return doCopy(s, tag, a, false)
 }
 
-func cmdSearch(s *Session, tag string, args *proto.Cursor) result {
-	return search(s, tag, args, false)
+func cmdSearch(s *Session, tag string, a *args) result {
+	return search(s, tag, a, false)
 }
 
 // messages resolves a set to the view's positions and the messages still
@@ -43,18 +43,10 @@ func (s *Session) messages(set proto.SeqSet, uid bool) (pos []int, msgs []*mail.
 }
 
 // store is STORE and UID STORE (RFC 3501 6.4.6).
-func store(s *Session, tag string, args *proto.Cursor, uid bool) result {
+func store(s *Session, tag string, a *args, uid bool) result {
 	s.noExpunge = !uid
-	set, err := args.SeqSet()
-	if err != nil {
-		return fromErr(err)
-	}
-	item, err := args.Atom()
-	if err != nil {
-		return fromErr(err)
-	}
-	list, err := args.StoreFlags()
-	if err != nil {
+	set, item, list := get(a, a.SeqSet), get(a, a.Atom), get(a, a.StoreFlags)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	item = strings.ToUpper(item)
@@ -101,16 +93,9 @@ func store(s *Session, tag string, args *proto.Cursor, uid bool) result {
 
 // doCopy is COPY and UID COPY: every message or none (RFC 2180 4.4.1 for
 // ones expunged meanwhile), COPYUID as UIDPLUS has it.
-func doCopy(s *Session, tag string, args *proto.Cursor, uid bool) result {
-	set, err := args.SeqSet()
-	if err != nil {
-		return fromErr(err)
-	}
-	name, err := args.Mailbox()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func doCopy(s *Session, tag string, a *args, uid bool) result {
+	set, name := get(a, a.SeqSet), get(a, a.Mailbox)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	_, msgs, missing, err := s.messages(set, uid)
@@ -142,8 +127,8 @@ func doCopy(s *Session, tag string, args *proto.Cursor, uid bool) result {
 	return ok(fmt.Sprintf("COPYUID %d %s %s", dst.UIDValidity(), proto.FormatSet(from), proto.FormatSet(to)), "COPY completed")
 }
 
-func cmdExpunge(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdExpunge(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	return s.expunge(nil)
@@ -151,12 +136,9 @@ func cmdExpunge(s *Session, tag string, args *proto.Cursor) result {
 
 // uidExpunge is UIDPLUS's UID EXPUNGE: only the \Deleted messages of the
 // set.
-func uidExpunge(s *Session, tag string, args *proto.Cursor, uid bool) result {
-	set, err := args.SeqSet()
-	if err != nil {
-		return fromErr(err)
-	}
-	if err := args.End(); err != nil {
+func uidExpunge(s *Session, tag string, a *args, uid bool) result {
+	set := get(a, a.SeqSet)
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	return s.expunge(set)
@@ -183,8 +165,8 @@ func (s *Session) expunge(uids proto.SeqSet) result {
 
 // cmdClose expunges silently (unless read-only) and deselects: no EXPUNGE
 // responses (RFC 3501 6.4.2).
-func cmdClose(s *Session, tag string, args *proto.Cursor) result {
-	if err := args.End(); err != nil {
+func cmdClose(s *Session, tag string, a *args) result {
+	if err := a.end(); err != nil {
 		return fromErr(err)
 	}
 	v := s.view

@@ -11,17 +11,13 @@ import (
 // reply-to to cc bcc in-reply-to message-id).
 func writeEnvelope(w *proto.Writer, e *msg.Envelope) {
 	w.Byte('(')
-	w.NString(e.Date)
-	w.Byte(' ')
-	w.NString(e.Subject)
+	w.NStrings(e.Date, e.Subject)
 	for _, list := range [][]msg.Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
 		w.Byte(' ')
 		writeAddresses(w, list)
 	}
 	w.Byte(' ')
-	w.NString(e.InReplyTo)
-	w.Byte(' ')
-	w.NString(e.MessageID)
+	w.NStrings(e.InReplyTo, e.MessageID)
 	w.Byte(')')
 }
 
@@ -41,13 +37,7 @@ func writeAddresses(w *proto.Writer, list []msg.Address) {
 			w.Raw(" NIL)")
 			continue
 		}
-		w.NString(a.Name)
-		w.Byte(' ')
-		w.NString(a.Route)
-		w.Byte(' ')
-		w.NString(a.Mailbox)
-		w.Byte(' ')
-		w.NString(a.Host)
+		w.NStrings(a.Name, a.Route, a.Mailbox, a.Host)
 		w.Byte(')')
 	}
 	w.Byte(')')
@@ -74,17 +64,12 @@ func writeBody(w *proto.Writer, p *msg.Part, ext bool) {
 		w.Byte(')')
 		return
 	}
-	w.String(strings.ToUpper(p.Type))
-	w.Byte(' ')
-	w.String(strings.ToUpper(p.Subtype))
+	// body-type-1part: type subtype params id description encoding octets.
+	w.NStrings(strings.ToUpper(p.Type), strings.ToUpper(p.Subtype))
 	w.Byte(' ')
 	writeParams(w, p.Params)
 	w.Byte(' ')
-	w.NString(p.ID)
-	w.Byte(' ')
-	w.NString(p.Description)
-	w.Byte(' ')
-	w.String(p.Encoding)
+	w.NStrings(p.ID, p.Description, p.Encoding)
 	w.Byte(' ')
 	w.Number(uint64(len(p.Body)))
 	switch {
