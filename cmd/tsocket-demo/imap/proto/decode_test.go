@@ -95,7 +95,8 @@ func TestParseFetch(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"BOGUS", "()", "BODY[FOO]", "BODY[HEADER.FIELDS]", "BODY[]<1>",
-		"BODY[]<1.0>", "BODY[MIME]", "BODY[0]", "BODY.PEK[]", `"FLAGS"`} {
+		"BODY[]<1.0>", "BODY[MIME]", "BODY[0]", "BODY.PEK[]", `"FLAGS"`, `BODY[HEADER.FIELDS ("A B")]`,
+		"BODY[HEADER.FIELDS (A:)]"} {
 		if _, err := proto.ParseFetch(parseArgs(t, "a FETCH "+bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}

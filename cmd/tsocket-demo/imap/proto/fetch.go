@@ -226,11 +226,14 @@ func headerList(s string) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
+			if !isFieldName(name) {
+				return nil, syntaxf("Invalid header field name")
+			}
 			names = append(names, strings.ToUpper(name))
 			i += n
 		default:
 			n, err := atomLen(b[i:])
-			if err != nil || strings.ContainsAny(string(b[i:i+n]), "[]()%*") {
+			if err != nil || !isFieldName(string(b[i:i+n])) || strings.ContainsAny(string(b[i:i+n]), "[]()%*") {
 				return nil, syntaxf("Invalid header field name")
 			}
 			names = append(names, strings.ToUpper(string(b[i:i+n])))
@@ -241,4 +244,15 @@ func headerList(s string) ([]string, error) {
 		return nil, syntaxf("Empty header field list")
 	}
 	return names, nil
+}
+
+// isFieldName accepts an RFC 5322 field name: printable ASCII but for
+// ':', so it can be echoed in the response's section label.
+func isFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ':' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -83,7 +83,14 @@ func (w *Writer) Status(tag, status, code, text string) {
 		w.Raw(code)
 		w.Raw("] ")
 	}
-	w.Raw(text)
+	// Text may echo what the client sent: keep it to printable ASCII.
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < ' ' || c >= 0x7f {
+			w.Byte('?')
+		} else {
+			w.Byte(c)
+		}
+	}
 	w.CRLF()
 }
 

@@ -63,3 +63,13 @@ func TestWriter(t *testing.T) {
 		t.Error("a long literal was copied; want the caller's slice passed to Out")
 	}
 }
+
+func TestWriterStatusText(t *testing.T) {
+	out := &fakeOut{}
+	w := proto.NewWriter(out)
+	w.Status("a", "BAD", "", "Unknown command X\xff\x01")
+	w.Flush()
+	if got := out.String(); got != "a BAD Unknown command X??\r\n" {
+		t.Errorf("got %q: client bytes echoed in a response must stay printable ASCII", got)
+	}
+}

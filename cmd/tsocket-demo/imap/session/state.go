@@ -86,7 +86,7 @@ func Resume(cfg *Config, out proto.Out, st *State) (*Session, Next, error) {
 			modSeq: st.ModSeq, expSeq: st.ExpungeSeq, recent: map[uint32]bool{}}
 		if st.Epoch != cfg.Store.Epoch() {
 			// Another store's history: report every flag and check every UID.
-			v.modSeq, v.expSeq = 0, 0
+			v.modSeq, v.expSeq, v.checkAll = 0, 0, true
 		}
 		for _, u := range st.Recent {
 			v.recent[u] = true

@@ -112,15 +112,17 @@ func TestResumeStale(t *testing.T) {
 	// again, which is always correct.
 	st.UIDValidity = uint32(t0.Unix())
 	st.Epoch = srv.cfg.Store.Epoch() + 1
+	st.UIDs = []uint32{1, 2} // 2 was expunged before the restart
 	out := &fakeOut{}
 	s, _, err := session.Resume(srv.cfg, out, st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := out.take(); got != "* 1 FETCH (FLAGS () UID 1)\r\n" {
+	if got := out.take(); got != "* 2 EXPUNGE\r\n* 1 FETCH (FLAGS () UID 1)\r\n" {
 		t.Errorf("resume from another epoch: %q", got)
 	}
+	st.UIDs = []uint32{1}
 	// DONE answered by the hibernated connection: resumed outside IDLE.
 	st.Tag = ""
 	s2, next, err := session.Resume(srv.cfg, out, st)

@@ -21,6 +21,7 @@ type view struct {
 	expSeq   uint64            // expunges up to this have been reported
 	recent   map[uint32]bool   // messages this session sees as \Recent
 	sent     map[uint32]uint64 // flag changes already reported by the command itself
+	checkAll bool              // expunges before expSeq are unknown: compare every UID
 	cancel   func()
 }
 
@@ -77,7 +78,7 @@ func (v *view) claimRecent(from uint32) {
 func (s *Session) sync(expunge bool) {
 	v := s.view
 	mb := v.mb
-	expunges := expunge && mb.ExpungeSeq() > v.expSeq
+	expunges := expunge && (mb.ExpungeSeq() > v.expSeq || v.checkAll)
 	if mb.ModSeq() == v.modSeq && !expunges {
 		return
 	}
@@ -101,7 +102,7 @@ func (s *Session) sync(expunge bool) {
 			delete(v.recent, uid)
 		}
 		v.uids = v.uids[:k]
-		v.expSeq = mb.ExpungeSeq()
+		v.expSeq, v.checkAll = mb.ExpungeSeq(), false
 	}
 	var last uint32
 	if len(v.uids) > 0 {
