@@ -58,6 +58,19 @@ func newServer(t *testing.T, mod ...func(*session.Config)) *server {
 	return &server{cfg: cfg}
 }
 
+// eachBackend runs fn once per storage backend: the session's behaviour
+// must not depend on where the mail lives.
+func eachBackend(t *testing.T, fn func(t *testing.T, backend func(*session.Config))) {
+	t.Run("memory", func(t *testing.T) { fn(t, func(*session.Config) {}) })
+	t.Run("maildir", func(t *testing.T) {
+		b, err := mail.NewMaildir(t.TempDir(), clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, func(c *session.Config) { c.Store = mail.NewStore(b) })
+	})
+}
+
 // inbox returns a user's INBOX, to fill it behind the sessions' backs.
 func (srv *server) inbox(t *testing.T, user string) *mail.Mailbox {
 	t.Helper()
