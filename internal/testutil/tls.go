@@ -39,16 +39,25 @@ var (
 // binary's certificate.
 func TLS(t testing.TB) TLSConfigs {
 	t.Helper()
+	c, err := NewTLSConfigs()
+	if err != nil {
+		t.Fatalf("test certificate: %v", err)
+	}
+	return c
+}
+
+// NewTLSConfigs is TLS for code without a testing.TB (Examples).
+func NewTLSConfigs() (TLSConfigs, error) {
 	tlsOnce.Do(makeCert)
 	if tlsErr != nil {
-		t.Fatalf("test certificate: %v", tlsErr)
+		return TLSConfigs{}, tlsErr
 	}
 	return TLSConfigs{
 		Server:  &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
 		Client:  &tls.Config{RootCAs: tlsCA, ServerName: "localhost", MinVersion: tls.VersionTLS12},
 		CertPEM: tlsPEM[0],
 		KeyPEM:  tlsPEM[1],
-	}
+	}, nil
 }
 
 // WriteTLSFiles writes the certificate and key into dir and returns their
