@@ -89,6 +89,7 @@ type OpError struct {
 	//	"ioctl"       Stream.PendingBytes
 	//	"disconnect"  DisconnectSend
 	//	"detach"      Stream.Detach
+	//	"shutdown"    CloseWriteSend
 	//	"close"       Close of a Stream, Dgram or Listener
 	Op string
 	// Net is the socket's network: "tcp", "udp", "unix" or "unixgram".
