@@ -11,6 +11,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// acceptConnect connects a stream to l with opts and accepts it; both are
+// closed at cleanup.
+func acceptConnect(t *testing.T, ev *tevent.Context, l *tsocket.Listener, opts ...tsocket.ConnectOption) (srv, cli *tsocket.Stream) {
+	t.Helper()
+	areq := tsocket.AcceptSend(ev, l)
+	creq := tsocket.ConnectSend(ev, nil, l.Addr(), opts...)
+	poll(t, areq)
+	poll(t, creq)
+	srv, err := tsocket.AcceptRecv(areq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cli, err = tsocket.ConnectRecv(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return srv, cli
+}
+
 // Buffer sizes asked for before listen and connect are what the streams
 // have: at least the size asked (Linux doubles it). The sizes are above
 // Linux's defaults for TCP (128 KiB to receive, 16 KiB to send), so that
@@ -33,20 +54,7 @@ func TestListenConnectBuffers(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer closeT(t, l)
-				areq := tsocket.AcceptSend(ev, l)
-				creq := tsocket.ConnectSend(ev, nil, l.Addr(), tsocket.ConnectBuffers(rcv, snd))
-				poll(t, areq)
-				poll(t, creq)
-				srv, err := tsocket.AcceptRecv(areq)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer closeT(t, srv)
-				cli, err := tsocket.ConnectRecv(creq)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer closeT(t, cli)
+				srv, cli := acceptConnect(t, ev, l, tsocket.ConnectBuffers(rcv, snd))
 				for _, s := range []struct {
 					side string
 					s    *tsocket.Stream
@@ -73,20 +81,7 @@ func TestBuffersZeroKeepsDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeT(t, l)
-	areq := tsocket.AcceptSend(ev, l)
-	creq := tsocket.ConnectSend(ev, nil, l.Addr(), tsocket.ConnectBuffers(0, 0))
-	poll(t, areq)
-	poll(t, creq)
-	srv, err := tsocket.AcceptRecv(areq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeT(t, srv)
-	cli, err := tsocket.ConnectRecv(creq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeT(t, cli)
+	srv, cli := acceptConnect(t, ev, l, tsocket.ConnectBuffers(0, 0))
 	for _, opt := range []int{unix.SO_RCVBUF, unix.SO_SNDBUF} {
 		want := getInt(t, plain, unix.SOL_SOCKET, opt)
 		for _, s := range []*tsocket.Stream{srv, cli} {
