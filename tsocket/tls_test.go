@@ -529,3 +529,101 @@ func TestTLSLoopServesDuringHandshakes(t *testing.T) {
 		t.Logf("%d handshakes: %d timer ticks, %d plain round trips meanwhile", n, ticks, answers)
 	})
 }
+
+// heldConn passes writes through until its first Read has returned data,
+// then holds them until flush: a TLS 1.3 client's Finished and its first
+// request then reach the server in one segment, as they often do for real.
+type heldConn struct {
+	net.Conn
+	mu      sync.Mutex
+	read    bool
+	pending []byte
+}
+
+func (c *heldConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.mu.Lock()
+	c.read = c.read || n > 0
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *heldConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.read {
+		c.pending = append(c.pending, b...)
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *heldConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.Conn.Write(c.pending)
+	return err
+}
+
+// A request that arrives with the handshake's last flight is read by
+// crypto/tls during the handshake; the TLS stream must still hand it to
+// the first read, ReadSomeFuncSend included, which waits for no readiness
+// report that would never come.
+func TestTLSRequestBehindFinished(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		cfg := testutil.TLS(t)
+		l, err := tsocket.Listen(ev, loopback4(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeT(t, l)
+		clientErr := make(chan error, 1)
+		go func() {
+			raw, err := net.Dial("tcp", l.Addr().(*tsocket.InetAddr).AddrPort().String())
+			if err != nil {
+				clientErr <- err
+				return
+			}
+			hc := &heldConn{Conn: raw}
+			c := tls.Client(hc, cfg.Client)
+			if err = c.Handshake(); err == nil {
+				if _, err = c.Write([]byte("PING\r\n")); err == nil {
+					err = hc.flush()
+				}
+			}
+			if err == nil {
+				_, err = c.Read(make([]byte, 1)) // until the server closes
+				if err == io.EOF {
+					err = nil
+				}
+			}
+			raw.Close() // before the result: the test's fd check follows it
+			clientErr <- err
+		}()
+		areq := tsocket.AcceptSend(ev, l)
+		poll(t, areq)
+		plain, err := tsocket.AcceptRecv(areq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := tsocket.TLSServerSend(ev, plain, cfg.Server)
+		poll(t, hs)
+		s, err := tsocket.TLSServerRecv(hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		rd := tsocket.ReadSomeFuncSend(ev, s, func() []byte { return buf })
+		rd.SetEndTime(ev.Now().Add(10 * time.Second))
+		poll(t, rd)
+		got, err := tsocket.ReadSomeFuncRecv(rd)
+		if err != nil || string(got) != "PING\r\n" {
+			t.Fatalf("first read on the TLS stream: %q, %v; want the request sent with Finished", got, err)
+		}
+		s.Close()
+		if err := <-clientErr; err != nil {
+			t.Fatalf("client: %v", err)
+		}
+	})
+}

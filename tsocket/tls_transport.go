@@ -214,7 +214,10 @@ func newTLSStream(plain *Stream, conn *tls.Conn, sh *tlsio.Shim) (*Stream, error
 	ts := newStream(ev, fd, plain.network())
 	ts.local, ts.remote = plain.local, plain.remote
 	sh.Direct()
-	ts.tr = &tlsTransport{conn: conn, sh: sh, rw: tevent.FDRead, ww: tevent.FDWrite}
+	// more starts out set: the handshake may have read application data
+	// with the peer's last flight (a TLS 1.3 client's first request rides
+	// behind its Finished), which sits in crypto/tls, not in the socket.
+	ts.tr = &tlsTransport{conn: conn, sh: sh, rw: tevent.FDRead, ww: tevent.FDWrite, more: true}
 	plain.closed = true
 	plain.reg.fd = -1
 	if plain.srv != nil {
