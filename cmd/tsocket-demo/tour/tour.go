@@ -28,8 +28,8 @@ func Run(w io.Writer) error {
 		{"UDP echo", "UDPSocket, SendToSend, RecvFromSend", t.udpEcho},
 		{"Pipelined replies through a writev queue", "tqueue.New, WritevQueueSend", t.pipelined},
 		{"Length-prefixed messages", "ReadvPDUSend with a NextVectorFunc", t.lengthPrefixed},
-		{"IMAP-style IDLE session", "AddWaitEvent pushing updates, ReadvPDU lines", t.imapIdle},
-		{"Idle timeout", "AddWaitEvent closing a silent client", t.idleTimeout},
+		{"IMAP IDLE: new mail pushed, keep-alives", "Reader, Writer, AddWaitEvent on the imap server", t.imapIdle},
+		{"IMAP autologout", "AddWaitEvent closing a silent client", t.idleTimeout},
 		{"Callback-mask connection suspended for a job", "BuildFDEvent, Suspend, QueueAsyncJob", t.suspended},
 		{"Queue as a lock", "tqueue.WaitSend, WaitRecv", t.queueLock},
 	}
