@@ -26,15 +26,15 @@ func TestTour(t *testing.T) {
 	if err := tour.Run(&out); err != nil {
 		t.Fatalf("tour failed: %v\n%s", err, out.String())
 	}
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 9; i++ {
 		if !strings.Contains(out.String(), fmt.Sprintf("\n%d. ", i)) {
 			t.Errorf("step %d missing from the tour output", i)
 		}
 	}
-	if got := strings.Count(out.String(), "   ok in "); got != 8 {
-		t.Errorf("%d steps ok, want 8:\n%s", got, out.String())
+	if got := strings.Count(out.String(), "   ok in "); got != 9 {
+		t.Errorf("%d steps ok, want 9:\n%s", got, out.String())
 	}
-	if !strings.Contains(out.String(), "all 8 steps ok") {
+	if !strings.Contains(out.String(), "all 9 steps ok") {
 		t.Errorf("no closing line:\n%s", out.String())
 	}
 }
@@ -288,7 +288,7 @@ func startBinary(t *testing.T, args ...string) string {
 
 func TestBinaryTourAndHelp(t *testing.T) {
 	out, err := exec.Command(binary(t)).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "all 8 steps ok") {
+	if err != nil || !strings.Contains(string(out), "all 9 steps ok") {
 		t.Fatalf("tsocket-demo: %v\n%s", err, out)
 	}
 	for _, args := range [][]string{{"imap", "--help"}, {"serve", "--help"}, {"resp", "--help"}, {"--help"}} {

@@ -109,6 +109,16 @@
 // bufio, net/textproto and other net.Conn code run on it: each call posts
 // its work to the loop and waits for it, at two goroutine switches a call.
 //
+// # TLS
+//
+// [TLSServerSend] and [TLSClientSend] run a crypto/tls handshake on a
+// stream and return a new *Stream that owns it (Samba's tstream_tls): every
+// request above, the Reader, the Writer and [NetConn] work on it unchanged,
+// [DisconnectSend] sends close_notify, and [Stream.TLSConnectionState]
+// tells what was negotiated. Called on a stream that has talked in the
+// clear, it is STARTTLS. The handshake runs on a bounded goroutine pool
+// while the loop does its I/O; SetEndTime on the request bounds it.
+//
 // # Errors
 //
 // Failures wrap the errno in an [*OpError], so errors.Is(err,

@@ -4,7 +4,7 @@
 // TCP and UDP echo, pipelined writes through a queue, length-prefixed
 // messages split with ReadvPDU, an IMAP-style IDLE session driven by wait
 // events, an idle timeout, a callback-mask connection suspended while a
-// worker runs a job, and a queue used as a lock.
+// worker runs a job, a queue used as a lock, and TLS over a stream.
 //
 //	tsocket-demo                          # the tour
 //	tsocket-demo imap --listen ADDR       # an IMAP4rev1 server, for curl, mbsync, Python's imaplib

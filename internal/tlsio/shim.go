@@ -111,6 +111,7 @@ func (sh *Shim) Read(b []byte) (int, error) {
 			sh.mu.Unlock()
 			sh.kick()
 			sh.mu.Lock()
+			continue // the loop may have delivered already: look again
 		}
 		sh.cond.Wait()
 	}

@@ -32,6 +32,7 @@ func Run(w io.Writer) error {
 		{"IMAP autologout", "AddWaitEvent closing a silent client", t.idleTimeout},
 		{"Callback-mask connection suspended for a job", "BuildFDEvent, Suspend, QueueAsyncJob", t.suspended},
 		{"Queue as a lock", "tqueue.WaitSend, WaitRecv", t.queueLock},
+		{"TLS over a stream", "TLSServerSend, TLSClientSend, TLSConnectionState", t.tlsEcho},
 	}
 	for i, st := range steps {
 		start := time.Now()
