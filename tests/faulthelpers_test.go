@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/internal/sys"
+	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 	"golang.org/x/sys/unix"
@@ -368,20 +369,9 @@ func (b *lockedBuffer) String() string {
 // startChild runs this test binary as a child in mode, with extra
 // environment variables. It is killed and waited for at cleanup if the test
 // did not wait for it.
-// qemuEnv, when set (make test-arm64 sets it), names the qemu-user
-// emulator the test binary runs under.
-const qemuEnv = "GOTEVENT_QEMU"
-
 func startChild(t testing.TB, mode string, env ...string) *child {
 	t.Helper()
-	args := []string{os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1", "-test.timeout=0"}
-	if emu := os.Getenv(qemuEnv); emu != "" {
-		// Under qemu-user (make test-arm64) the kernel cannot exec this
-		// binary itself: qemu does not follow exec, and nothing tells
-		// the kernel to hand the binary to it. Run the child under it too.
-		args = append([]string{emu}, args...)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := testutil.SelfCommand("-test.run=^TestChildProcess$", "-test.count=1", "-test.timeout=0")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
 	c := &child{t: t, cmd: cmd, lines: make(chan string, 1024), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr

@@ -15,6 +15,7 @@ type connectState struct {
 	network string
 	local   Address
 	remote  Address
+	bufs    socketBuffers // ConnectBuffers (options.go)
 }
 
 // ConnectSend connects a new stream socket to remote
@@ -24,10 +25,15 @@ type connectState struct {
 // TCP_NODELAY, as Go's net package does, since requests here are whole
 // messages. A unix connect whose listener's backlog is full fails with
 // EAGAIN, as in Samba's tsocket and Go's net: the caller decides whether
-// and when to try again.
-func ConnectSend(ev *tevent.Context, local, remote Address) *tevent.Req[*Stream] {
+// and when to try again. opts set up the socket before the connect
+// ([ConnectBuffers]).
+func ConnectSend(ev *tevent.Context, local, remote Address, opts ...ConnectOption) *tevent.Req[*Stream] {
 	req := tevent.NewReq[*Stream](ev)
-	st := &connectState{req: req, ev: ev, fd: -1, local: local, remote: remote}
+	var cfg connectConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st := &connectState{req: req, ev: ev, fd: -1, local: local, remote: remote, bufs: cfg.bufs}
 	if remote == nil {
 		req.Error(opError("connect", "", local, remote, ErrInvalidAddress))
 		return req.Post()
@@ -63,6 +69,9 @@ func (st *connectState) start(domain int) error {
 		return st.fail(err)
 	}
 	st.fd = fd
+	if err := st.bufs.set(fd); err != nil {
+		return st.fail(err)
+	}
 	if st.local != nil {
 		if err := bindTo(fd, st.local); err != nil {
 			return st.fail(err)

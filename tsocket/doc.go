@@ -105,6 +105,13 @@
 //	...
 //	req := tsocket.ShutdownSend(ev, srv, 10*time.Second) // on SIGTERM
 //
+// [CloseWriteSend] half-closes a stream once its writev is over, and
+// [ListenBuffers] and [ConnectBuffers] size the kernel's buffers before
+// the handshake fixes TCP's window scale. A connection moves to another
+// process over a unix stream: [Stream.Detach] gives its descriptor up,
+// [SendFDsSend] and [RecvFDsSend] pass descriptors (SCM_RIGHTS) with the
+// bytes of a message, and [ExistingSocket] makes a stream of it again.
+//
 // [NetConn] makes a stream a net.Conn for another goroutine, so that
 // bufio, net/textproto and other net.Conn code run on it: each call posts
 // its work to the loop and waits for it, at two goroutine switches a call.

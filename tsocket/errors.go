@@ -76,8 +76,8 @@ type OpError struct {
 	//	"connect"     ConnectSend; UDPSocket and UnixDgramSocket given a remote
 	//	"accept"      AcceptSend
 	//	"readv"       ReadvSend, ReadvPDUSend, ReadvPDUQueueSend
-	//	"read"        ReadSomeSend, ReadSomeFuncSend
-	//	"writev"      WritevSend, WritevQueueSend
+	//	"read"        ReadSomeSend, ReadSomeFuncSend, RecvFDsSend
+	//	"writev"      WritevSend, WritevQueueSend, SendFDsSend
 	//	"recvfrom"    RecvFromSend
 	//	"sendto"      SendToSend, SendToQueueSend
 	//	"tls"         a TLS handshake (reserved: DESIGN's TLS streams)
@@ -88,6 +88,8 @@ type OpError struct {
 	//	"existing"    ExistingSocket
 	//	"ioctl"       Stream.PendingBytes
 	//	"disconnect"  DisconnectSend
+	//	"detach"      Stream.Detach
+	//	"shutdown"    CloseWriteSend
 	//	"close"       Close of a Stream, Dgram or Listener
 	Op string
 	// Net is the socket's network: "tcp", "udp", "unix" or "unixgram".

@@ -14,6 +14,7 @@ type ListenOption func(*listenConfig)
 type listenConfig struct {
 	reusePort bool
 	backlog   int
+	bufs      socketBuffers // ListenBuffers (options.go)
 }
 
 // ReusePort sets SO_REUSEPORT before binding, so that several listeners,
@@ -43,6 +44,7 @@ type Listener struct {
 	addr    Address
 	unlink  string // unix socket path this listener created
 	closed  bool
+	bufs    socketBuffers // ListenBuffers, set again on accepted unix streams
 
 	req     *tevent.Req[*Stream]
 	backoff time.Duration
@@ -51,7 +53,8 @@ type Listener struct {
 
 // Listen creates a listening socket bound to addr (port 0 picks a free
 // port; Addr says which). TCP listeners set SO_REUSEADDR, as Go's net
-// package does. A unix listener's socket file is removed by Close.
+// package does. A unix listener's socket file is removed by Close. opts
+// are [ReusePort], [Backlog] and [ListenBuffers].
 func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, error) {
 	cfg := listenConfig{backlog: unix.SOMAXCONN}
 	for _, o := range opts {
@@ -78,6 +81,10 @@ func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, 
 			return fail(sysErr("setsockopt", err))
 		}
 	}
+	if err := cfg.bufs.set(fd); err != nil {
+		closeFd(fd)
+		return fail(err)
+	}
 	if err := bindTo(fd, addr); err != nil {
 		closeFd(fd)
 		return fail(err)
@@ -86,7 +93,7 @@ func Listen(ev *tevent.Context, addr Address, opts ...ListenOption) (*Listener, 
 		closeFd(fd)
 		return fail(sysErr("listen", err))
 	}
-	l := &Listener{network: network, addr: addr}
+	l := &Listener{network: network, addr: addr, bufs: cfg.bufs}
 	l.reg.init(ev, fd, l.onFD)
 	if sa, err := sys.Getsockname(fd); err == nil {
 		l.addr = fromSockaddr(sa)
@@ -135,7 +142,8 @@ func (l *Listener) Close() error {
 // up before we got to it) is retried; EMFILE and ENFILE (out of
 // descriptors) and ENOBUFS or ENOMEM make the listener back off on a timer,
 // so a process out of descriptors does not spin. Accepted sockets are
-// non-blocking and close-on-exec (accept4); TCP ones get TCP_NODELAY.
+// non-blocking and close-on-exec (accept4); TCP ones get TCP_NODELAY,
+// unix ones the sizes of [ListenBuffers] (TCP ones inherit them).
 func AcceptSend(ev *tevent.Context, l *Listener) *tevent.Req[*Stream] {
 	req := tevent.NewReq[*Stream](ev)
 	var err error
@@ -196,6 +204,12 @@ func (l *Listener) acceptStep() bool {
 			l.backoff = 0
 			if l.network == "tcp" {
 				_ = sys.SetNoDelay(fd) // an optimisation only
+			} else if err := l.bufs.set(fd); err != nil {
+				// Linux gives an accepted unix stream the default sizes,
+				// not the listener's, as TCP would.
+				closeFd(fd)
+				l.finish(nil, err)
+				return false
 			}
 			s := newStream(l.reg.ev, fd, l.network)
 			s.remoteSA = sa

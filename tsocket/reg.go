@@ -4,10 +4,9 @@ import "github.com/gotevent/gotevent/tevent"
 
 // fdReg is a socket's one fd event. It exists only while some request needs
 // the socket to be readable or writable: an idle socket holds no event, so
-// Context.LoopWait returns once only idle sockets remain. While the
-// socket's own handler runs, changes are only recorded and applied when it
-// returns, so a callback that finishes one read and starts the next (the
-// usual pattern) costs no epoll_ctl at all.
+// Context.LoopWait returns once only idle sockets remain. A callback that
+// finishes one read and starts the next (the usual pattern) costs no
+// epoll_ctl at all: see set.
 type fdReg struct {
 	ev        *tevent.Context
 	fde       *tevent.FD
@@ -47,9 +46,16 @@ func (r *fdReg) waiting(f tevent.Flags) bool {
 // set asks for flags f. Inside a loop call tevent defers the change to
 // the backend until the loop next waits (a loop nested in a callback
 // included), so a callback that finishes one read and starts the next
-// costs no epoll_ctl.
+// costs no epoll_ctl. Dropping to no interest inside the socket's own
+// handler only records it: the handler's end applies it, after the
+// callbacks it ran have queued theirs, so that a callback deferred by Post
+// (a write done inside its Send) that starts the next read runs before
+// the idle check, which then finds the socket still wanted.
 func (r *fdReg) set(f tevent.Flags) error {
 	r.want = f
+	if f == 0 && r.inHandler {
+		return nil
+	}
 	return r.apply()
 }
 

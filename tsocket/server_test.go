@@ -253,7 +253,7 @@ func startClients(t testing.TB, ev *tevent.Context, addr tsocket.Address, n int)
 		t.Fatal(err)
 	}
 	r, w := p[0], os.NewFile(uintptr(p[1]), "clients")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServerClients$", "-test.count=1", "-test.timeout=0")
+	cmd := testutil.SelfCommand("-test.run=^TestServerClients$", "-test.count=1", "-test.timeout=0")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", clientsEnv, addr, n))
 	cmd.Stdout, cmd.Stderr = w, w
 	err = cmd.Start()

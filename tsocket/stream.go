@@ -10,7 +10,8 @@ import (
 // bsd backend). Reading and writing are requests: [ReadvSend],
 // [WritevSend], [ReadvPDUSend], [ReadSomeSend], [ReadSomeFuncSend] and the
 // queued variants. At most one read (of any of those kinds) and one writev
-// are in flight at a time; a second fails with [ErrBusy].
+// are in flight at a time; a second fails with [ErrBusy]. On a unix
+// stream [RecvFDsSend] and [SendFDsSend] count as the read and the writev.
 //
 // A Stream belongs to the goroutine running its context's loop: every
 // method and every request on it is used from there. It owns its
@@ -56,6 +57,8 @@ type streamExtra struct {
 	// readSoon's immediate (TLS streams): bound once, queued at most once.
 	readSoonFn      func()
 	readSoonPending bool
+
+	w writeExtra // SendFDsSend and CloseWriteSend in flight (fdpass.go)
 }
 
 // extra returns s.x, making it on first use.

@@ -161,14 +161,13 @@ func stdPeer(t *testing.T, fn func(c net.Conn) error) (net.Addr, <-chan error) {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		defer l.Close()
 		c, err := l.Accept()
-		if err != nil {
-			errc <- err
-			return
+		l.Close()
+		if err == nil {
+			err = fn(c)
+			c.Close() // before the result: the test's fd check follows it
 		}
-		defer c.Close()
-		errc <- fn(c)
+		errc <- err
 	}()
 	return l.Addr(), errc
 }

@@ -90,6 +90,9 @@ func (s *Stream) writeStep() {
 // buffer is left, writev otherwise. It returns the bytes written, the
 // bytes offered and the transport's error.
 func (s *Stream) writeOnce() (n, want int, err error) {
+	if x := s.x; x != nil && x.w.rights != nil && x.w.rights == s.wr.req {
+		return s.writeRights() // a SendFDsSend: descriptors go with the first bytes
+	}
 	v := &s.wr.v
 	if v.last() {
 		b := v.cur()

@@ -37,4 +37,7 @@
 //   - sock_cloexec.go (Linux, FreeBSD) and sock_darwin.go: descriptor
 //     creation as above.
 //   - pending_linux.go, pending_darwin.go, pending_other.go: [PendingBytes].
+//   - rights_cloexec.go (Linux, FreeBSD) and rights_darwin.go: the
+//     recvmsg of [RecvRights], whose descriptors arrive close-on-exec
+//     (MSG_CMSG_CLOEXEC, or FD_CLOEXEC set right after on darwin).
 package sys
