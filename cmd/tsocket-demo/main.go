@@ -173,7 +173,7 @@ func serveIMAP(name string, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%s: --tls-cert and --tls-key go together", name)
 	}
 	if *hibernate > 0 {
-		cfg.StartHibernator = imap.ExecHibernator(cfg)
+		cfg.StartHibernator = imap.ExecHibernator(cfg, logger.Printf)
 	}
 	ev, err := tevent.NewContext()
 	if err != nil {
