@@ -252,6 +252,13 @@ func binary(t *testing.T) string {
 // must exit 0.
 func startBinary(t *testing.T, args ...string) string {
 	t.Helper()
+	addr, _ := startBinaryProc(t, args...)
+	return addr
+}
+
+// startBinaryProc is startBinary that also returns the process.
+func startBinaryProc(t *testing.T, args ...string) (string, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -283,7 +290,7 @@ func startBinary(t *testing.T, args ...string) string {
 			t.Errorf("%v after SIGTERM: %v (want a clean exit)", args, err)
 		}
 	})
-	return addr
+	return addr, cmd.Process
 }
 
 func TestBinaryTourAndHelp(t *testing.T) {
