@@ -25,15 +25,15 @@ import (
 // cleanup, which runs first) has closed the control socket.
 func inProcessHibernator(t *testing.T, cfg imap.Config) (func(*tevent.Context) (*tsocket.Stream, error), func(func(*imap.Hibernator))) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	hev, err := tevent.NewContext()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl, err := tsocket.ExistingSocket(hev, fds[1])
+	ctl, theirs, err := tsocket.Socketpair(hev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := theirs.Detach() // the server's end, for its own loop
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func inProcessHibernator(t *testing.T, cfg imap.Config) (func(*tevent.Context) (
 	given := false
 	t.Cleanup(func() {
 		if !given { // the server never started it: end it here
-			unix.Close(fds[0])
+			unix.Close(fd)
 		}
 		if err := <-done; err != nil {
 			t.Errorf("hibernation loop: %v", err)
@@ -60,7 +60,7 @@ func inProcessHibernator(t *testing.T, cfg imap.Config) (func(*tevent.Context) (
 			return nil, errors.New("the in-process hibernator starts once")
 		}
 		given = true
-		return tsocket.ExistingSocket(ev, fds[0])
+		return tsocket.ExistingSocket(ev, fd)
 	}
 	onLoop := func(fn func(*imap.Hibernator)) {
 		ran := make(chan struct{})

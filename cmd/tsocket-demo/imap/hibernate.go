@@ -287,25 +287,24 @@ func ExecHibernator(cfg Config, logf func(format string, args ...any)) func(ev *
 		if err != nil {
 			return nil, err
 		}
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+		ours, theirs, err := tsocket.Socketpair(ev)
 		if err != nil {
-			return nil, os.NewSyscallError("socketpair", err)
+			return nil, err
 		}
-		child := os.NewFile(uintptr(fds[1]), "imap-hibernate control")
+		fd, err := theirs.Detach() // the child's end, a bare descriptor
+		if err != nil {
+			ours.Close()
+			theirs.Close()
+			return nil, err
+		}
+		child := os.NewFile(uintptr(fd), "imap-hibernate control")
 		cmd := exec.Command(exe, HibernatorArgs(cfg)...)
 		cmd.ExtraFiles = []*os.File{child} // descriptor 3
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		err = cmd.Start()
 		child.Close()
 		if err != nil {
-			unix.Close(fds[0])
-			return nil, err
-		}
-		s, err := tsocket.ExistingSocket(ev, fds[0])
-		if err != nil {
-			unix.Close(fds[0])
-			cmd.Process.Kill()
-			cmd.Wait()
+			ours.Close()
 			return nil, err
 		}
 		go func() {
@@ -313,7 +312,7 @@ func ExecHibernator(cfg Config, logf func(format string, args ...any)) func(ev *
 				logf("imap: hibernation process: %v", err)
 			}
 		}()
-		return s, nil
+		return ours, nil
 	}
 }
 
