@@ -7,7 +7,8 @@
 // worker runs a job, a queue used as a lock, and TLS over a stream.
 //
 //	tsocket-demo                          # the tour
-//	tsocket-demo serve --listen ADDR      # the IMAP-style line server, for nc or socat
+//	tsocket-demo imap --listen ADDR       # an IMAP4rev1 server, for curl, mbsync, Python's imaplib
+//	tsocket-demo serve --listen ADDR      # the same
 //	tsocket-demo resp --listen ADDR       # a RESP (Redis) subset, for redis-cli and redis-benchmark
 //
 // ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +32,8 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/mail"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/session"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/tour"
 	"github.com/gotevent/gotevent/tevent"
@@ -40,7 +44,8 @@ const usage = `usage: tsocket-demo [command] [flags]
 
 commands:
   (none)   run the tour on loopback and exit
-  serve    run the IMAP-style line server (CAPABILITY, NOOP, IDLE/DONE, LOGOUT)
+  imap     run the IMAP4rev1 server (LOGIN, SELECT, FETCH, APPEND, IDLE, STARTTLS, ...)
+  serve    another name for imap
   resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT)
 
 run 'tsocket-demo COMMAND --help' for a command's flags
@@ -74,8 +79,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "tour":
 		return runTour(stdout)
-	case "serve":
-		return serve(args[1:], stderr)
+	case "imap", "serve":
+		return serveIMAP(args[0], args[1:], stderr)
+	case "imap-hibernate":
+		return runHibernator(args[1:], stderr)
 	case "resp":
 		return serveRESP(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
@@ -119,22 +126,54 @@ func newFlags(name, help string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func serve(args []string, stderr io.Writer) error {
-	fs := newFlags("serve", "Runs the IMAP-style tagged line server. Try: nc 127.0.0.1 1143, then\n\"a1 CAPABILITY\", \"a2 IDLE\" (updates follow), \"DONE\", \"a3 LOGOUT\".", stderr)
+func serveIMAP(name string, args []string, stderr io.Writer) error {
+	fs := newFlags(name, "Runs the IMAP4rev1 server (RFC 3501 with IDLE, LITERAL+, UIDPLUS). Try:\n"+
+		"curl imap://127.0.0.1:PORT/INBOX -u demo:demo, or nc 127.0.0.1 PORT and\n"+
+		"\"a1 LOGIN demo demo\", \"a2 SELECT INBOX\", \"a3 IDLE\", \"DONE\", \"a4 LOGOUT\".", stderr)
 	listen := fs.String("listen", "", "address to listen on (host:port or ipv4:IP:PORT, ipv6:[IP]:PORT, unix:/path)")
-	idle := fs.Duration("idle-timeout", 30*time.Minute, "close connections silent for this long")
-	update := fs.Duration("update", 10*time.Second, "interval of pushed updates during IDLE")
-	keep := fs.Duration("keepalive", 2*time.Minute, "interval of keep-alives during IDLE")
+	usersFile := fs.String("users", "", "file of name:password lines (default: the one user demo, password demo)")
+	maildir := fs.String("maildir", "", "keep mail in a Maildir per user under this directory (default: in memory)")
+	certFile := fs.String("tls-cert", "", "PEM certificate: enables STARTTLS (with --tls-key)")
+	keyFile := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	hibernate := fs.Duration("hibernate-after", 0, "hand plain connections idling in IDLE this long to the hibernation process (0: never)")
+	idle := fs.Duration("idle-timeout", imap.DefaultIdleTimeout, "log out clients that send nothing for this long (RFC 3501: at least 30m)")
+	keep := fs.Duration("keepalive", imap.DefaultKeepAlive, "interval of \"* OK Still here\" during IDLE")
+	bye := fs.Duration("bye-timeout", imap.DefaultByeTimeout, "reset a closing client that has not taken its last output after this long")
+	soft := fs.Int("output-soft", imap.DefaultOutputSoft, "stop reading a client whose queued output passes this many bytes")
+	hard := fs.Int("output-hard", imap.DefaultOutputHard, "disconnect a client whose queued output would pass this many bytes")
+	grace := fs.Duration("grace", 10*time.Second, "on SIGINT or SIGTERM, time left to commands in progress")
 	quiet := fs.Bool("quiet", false, "do not log connections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	addr, err := parseListen(*listen)
 	if err != nil {
 		return err
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	cfg := imap.Config{IdleTimeout: *idle, KeepAlive: *keep, ByeTimeout: *bye, HibernateAfter: *hibernate,
+		Output: tsocket.WriterLimits{Soft: *soft, Hard: *hard}}
+	if cfg.Session, err = sessionConfig(*usersFile, *maildir); err != nil {
+		return err
+	}
+	if !*quiet {
+		cfg.Logf = logger.Printf
+	}
+	switch {
+	case *certFile != "" && *keyFile != "":
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case *certFile != "" || *keyFile != "":
+		return fmt.Errorf("%s: --tls-cert and --tls-key go together", name)
+	}
+	if *hibernate > 0 {
+		cfg.StartHibernator = imap.ExecHibernator(cfg, logger.Printf)
 	}
 	ev, err := tevent.NewContext()
 	if err != nil {
@@ -145,23 +184,56 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := imap.NewServer(ev, l, imap.Config{IdleTimeout: *idle, Update: *update, KeepAlive: *keep})
-	logger := log.New(stderr, "", log.LstdFlags)
-	if !*quiet {
-		srv.Log = logger.Printf
+	srv, err := imap.NewServer(ev, l, cfg)
+	if err != nil {
+		l.Close()
+		return err
 	}
+	var sigs []*tevent.Signal
+	var shutErr error
 	stop := func(sig os.Signal, _ int) {
 		logger.Printf("%v: shutting down", sig)
-		srv.Close()
-		ev.Close() // from inside the handler: the loop returns
+		for _, s := range sigs {
+			s.Remove() // the loop returns once the last connection is closed
+		}
+		srv.Shutdown(*grace, func(err error) { shutErr = err })
 	}
 	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		if _, err := ev.AddSignal(sig, stop); err != nil {
+		s, err := ev.AddSignal(sig, stop)
+		if err != nil {
+			srv.Close()
 			return err
 		}
+		sigs = append(sigs, s)
 	}
-	logger.Printf("serving the line protocol on %v (%s loop)", l.Addr(), ev.Backend())
-	return ev.LoopWait()
+	logger.Printf("serving IMAP on %v (%s loop)", srv.Addr(), ev.Backend())
+	if err := ev.LoopWait(); err != nil {
+		return err
+	}
+	if shutErr != nil {
+		logger.Printf("shutdown: %v", shutErr)
+	}
+	return nil
+}
+
+// sessionConfig opens the users file and the mail store.
+func sessionConfig(usersFile, maildir string) (session.Config, error) {
+	users := mail.DefaultUsers()
+	if usersFile != "" {
+		var err error
+		if users, err = mail.LoadUsers(usersFile); err != nil {
+			return session.Config{}, err
+		}
+	}
+	var backend mail.Backend = mail.NewMemory(time.Now)
+	if maildir != "" {
+		md, err := mail.NewMaildir(maildir, time.Now)
+		if err != nil {
+			return session.Config{}, err
+		}
+		backend = md
+	}
+	return session.Config{Store: mail.NewStore(backend), Users: users}, nil
 }
 
 func serveRESP(args []string, stderr io.Writer) error {

@@ -24,7 +24,7 @@ const minRead = 512
 // no buffer of its own; what a read leaves unfinished is copied out once
 // the read's callback returns, and the rest of that command is read into
 // the connection's own buffer. The reader also offers the ReadvPDU way
-// ([Reader.NextVector]), used by imap.Client: read until complete says the
+// ([Reader.NextVector]): read until complete says the
 // buffer holds a whole unit, each vector sized by what the socket already
 // holds (PendingBytes), at least one byte, so the engine never waits for
 // bytes the peer has not sent.

@@ -1,11 +1,11 @@
 package demoserver_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
-	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 )
 
@@ -13,7 +13,7 @@ import (
 // them, and a connection with no partial line holds no buffer.
 func TestReaderSharedBuffer(t *testing.T) {
 	chunks := []string{"a1 NOOP\r\na2 CAP", "ABILITY\r\n", "a3 NO", "OP", "\r\na4 LOGOUT\r\n"}
-	lines, heldIdle := demoserver.ReaderLines(chunks, 64, imap.MaxLine, imap.NextLine)
+	lines, heldIdle := demoserver.ReaderLines(chunks, 64, 8<<10, nextLine)
 	want := []string{"a1 NOOP", "a2 CAPABILITY", "a3 NOOP", "a4 LOGOUT"}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
@@ -21,6 +21,16 @@ func TestReaderSharedBuffer(t *testing.T) {
 	if heldIdle {
 		t.Error("the reader kept a buffer of its own with nothing pending")
 	}
+}
+
+// nextLine returns the first CRLF line of buf, without its CRLF, and the
+// bytes it takes; n is 0 while no line is complete.
+func nextLine(buf []byte) (line []byte, n int, err error) {
+	i := bytes.Index(buf, []byte("\r\n"))
+	if i < 0 {
+		return nil, 0, nil
+	}
+	return buf[:i], i + 2, nil
 }
 
 // The read buffer never grows past its cap, whatever the request sizes.

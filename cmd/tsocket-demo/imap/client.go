@@ -1,58 +1,39 @@
 package imap
 
 import (
-	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
+	"strings"
+
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 )
 
-// Client reads CRLF lines from a stream, for the tour and for tests that
-// talk to a server on the same loop. It belongs to the loop goroutine; the
-// synchronous forms run the loop themselves.
+// Client reads and writes CRLF lines on a stream, for the tour and for
+// tests that talk to a server on the same loop. It belongs to the loop
+// goroutine; the synchronous forms run the loop themselves.
 type Client struct {
 	ev *tevent.Context
 	s  *tsocket.Stream
-	r  demoserver.Reader
+	r  *tsocket.Reader
 }
 
-// NewClient reads lines from s.
+// NewClient reads lines from s, of up to 64 KiB each.
 func NewClient(ev *tevent.Context, s *tsocket.Stream) *Client {
-	return &Client{ev: ev, s: s, r: demoserver.NewPDUReader(MaxLine, lineComplete)}
+	return &Client{ev: ev, s: s, r: tsocket.NewReader(ev, s, 64<<10)}
 }
 
-// lineComplete tells the reader whether buf holds a whole line.
-func lineComplete(buf []byte) (bool, error) {
-	_, n, err := NextLine(buf)
-	return n > 0, err
-}
-
-// ReadLineSend reads the next line (without CRLF).
+// ReadLineSend reads the next line, without its CRLF.
 func (c *Client) ReadLineSend() *tevent.Req[string] {
 	req := tevent.NewReq[string](c.ev)
-	if line, ok := c.take(); ok { // already buffered
-		req.Done(line)
-		return req.Post()
-	}
-	subreq := tsocket.ReadvPDUSend(c.ev, c.s, c.r.NextVector)
+	subreq := tsocket.ReadUntilSend(c.ev, c.r, lf)
 	req.AddSubreq(subreq)
-	subreq.SetCallback(func(subreq *tevent.Req[struct{}]) {
-		if req.Error(tsocket.ReadvPDURecv(subreq)) {
+	subreq.SetCallback(func(subreq *tevent.Req[[]byte]) {
+		line, err := tsocket.ReadUntilRecv(subreq)
+		if req.Error(err) {
 			return
 		}
-		line, _ := c.take()
-		req.Done(line)
+		req.Done(strings.TrimRight(string(line), "\r\n"))
 	})
 	return req
-}
-
-func (c *Client) take() (string, bool) {
-	line, n, err := NextLine(c.r.Buffered())
-	if err != nil || n == 0 {
-		return "", false
-	}
-	s := string(line)
-	c.r.Consume(n)
-	return s, true
 }
 
 // ReadLine is the synchronous form: it runs the loop until a line arrives.

@@ -1,195 +1,448 @@
 package imap
 
 import (
+	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
-	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/session"
+	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 )
 
-// conn is one client connection of a Server.
+// conn is one client connection: the transport of a [session.Session].
+// It reads lines with a tsocket.Reader (ReadUntilSend, at most the
+// session's MaxLine) and literals straight into their own buffer
+// (ReadFullSend), queues the session's output in a tsocket.Writer (it is
+// the session's proto.Out), and does what each session.Next says. One
+// wait event per connection (tick) runs the idle timeout, the keep-alives
+// of IDLE, hibernation, and the bound on a closing connection.
+//
+// A conn belongs to its server's loop goroutine.
 type conn struct {
-	srv      *Server
-	s        *tsocket.Stream
-	r        demoserver.Reader
-	w        demoserver.Writer
-	last     time.Time // last input, for the idle timeout
-	timeout  *tsocket.WaitEvent
-	idle     *tsocket.WaitEvent // pushes updates while IDLE runs
-	idleTag  string
-	nextPush time.Time // next "* N EXISTS"
-	nextKeep time.Time // next keep-alive
-	exists   int
-	closing  bool
-	done     bool
+	srv  *Server
+	s    *tsocket.Stream
+	r    *tsocket.Reader
+	w    *tsocket.Writer
+	sess *session.Session
+	tick *tsocket.WaitEvent
+
+	reading tevent.Request // the ReadUntilSend or ReadFullSend in flight
+	// pending is input handed back by the hibernation process: the
+	// session gets it before anything read from the stream.
+	pending []byte
+
+	active    time.Time // last input, or output the client took
+	idleSince time.Time // when IDLE started, for hibernation
+	nextKeep  time.Time // next keep-alive during IDLE
+	closeBy   time.Time // when a closing connection is reset
+
+	accepted    bool // srv.srv tracks the stream (not one resumed from hibernation)
+	tls         bool
+	idling      bool
+	handshaking bool // STARTTLS in progress: nothing may be written
+	closing     bool // the session is over; its last output is going out
+	full        bool // the output passed the hard limit
+	dead        bool // the stream is closed or handed over
+	inTick      bool // onTick is running: it re-arms the wait event itself
 }
 
-func (c *conn) send(line string) {
-	c.w.Write(append([]byte(line), '\r', '\n'))
+var lf = []byte("\n")
+
+func newConn(srv *Server, s *tsocket.Stream) *conn {
+	now := srv.ev.Now()
+	c := &conn{srv: srv, s: s, active: now, accepted: true}
+	c.attach(s)
+	c.sess = session.New(&srv.cfg.Session, c)
+	return c
 }
 
-func (c *conn) readNext() {
-	if c.r.Reading() || c.done || c.closing {
+// attach makes s the connection's stream, with a new Reader and Writer:
+// at the start, after STARTTLS and after hibernation.
+func (c *conn) attach(s *tsocket.Stream) {
+	c.s = s
+	c.r = tsocket.NewReader(c.srv.ev, s, c.srv.maxLine())
+	c.w = tsocket.NewWriter(c.srv.ev, s, c.srv.cfg.Output)
+	c.srv.conns[s] = c
+	c.tick = nil
+	c.rearm()
+}
+
+// Write is proto.Out: the session's output goes to the Writer uncopied.
+// A client that would make the server hold more than the hard limit is
+// disconnected, from an immediate: Write may be called from inside
+// another session's command (a watcher), where closing is not ours to do.
+func (c *conn) Write(b ...[]byte) {
+	if c.dead || c.full {
 		return
 	}
-	if _, _, err := NextLine(c.r.Buffered()); err != nil {
-		c.close("line too long")
+	err := c.w.Write(b...)
+	if errors.Is(err, tsocket.ErrWriterFull) {
+		c.full = true
+		c.logf("output over %d bytes; disconnecting", c.srv.cfg.Output.Hard)
+		c.srv.ev.ScheduleImmediate(c.reset)
+	}
+	// Any other error is a write that failed: the read fails too, and
+	// the connection is dropped there.
+}
+
+// run does what the session asked for next.
+func (c *conn) run(next session.Next) {
+	if c.dead || c.closing {
 		return
 	}
-	if err := c.r.Read(c.srv.ev, c.s, c.readDone); err != nil {
-		c.close("line too long")
+	c.setIdle(next.Idle)
+	switch next.Op {
+	case session.ReadLine:
+		c.readLine()
+	case session.ReadLiteral:
+		c.readLiteral(next)
+	case session.WaitDrain:
+		c.drain(0, func() { c.run(c.sess.Drained()) })
+	case session.StartTLS:
+		c.startTLS()
+	case session.Close:
+		c.finish()
 	}
 }
 
-// readDone runs the command lines a read completed.
-func (c *conn) readDone(err error) {
-	if c.done {
+// setIdle follows the session in and out of IDLE, arming the keep-alive
+// and the hibernation timer as IDLE starts.
+func (c *conn) setIdle(idle bool) {
+	if idle == c.idling {
 		return
 	}
-	if err != nil {
-		switch {
-		case errors.Is(err, ErrLineTooLong), errors.Is(err, demoserver.ErrBufferFull):
-			c.close("line too long")
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			c.srv.logf("line: %v: peer closed", c.s.RemoteAddress())
-			c.drop()
-		default:
-			c.srv.logf("line: %v: read: %v", c.s.RemoteAddress(), err)
-			c.drop()
+	c.idling = idle
+	if idle {
+		now := c.srv.ev.Now()
+		c.idleSince, c.nextKeep = now, now.Add(c.srv.cfg.KeepAlive)
+		c.rearm()
+	}
+}
+
+// readLine reads the next command line: from pending input first, and
+// not before the client has taken its output while that is over the soft
+// limit.
+func (c *conn) readLine() {
+	if c.w.OverSoft() {
+		c.drain(c.srv.cfg.Output.Soft/2, c.readLine)
+		return
+	}
+	if i := bytes.IndexByte(c.pending, '\n'); i >= 0 {
+		line := c.pending[:i+1]
+		c.pending = c.pending[i+1:]
+		// On a later turn, as a read would: a long pipeline given back
+		// by the hibernation process must not recurse.
+		c.srv.ev.ScheduleImmediate(func() { c.gotLine(line, nil) })
+		return
+	}
+	req := tsocket.ReadUntilSend(c.srv.ev, c.r, lf)
+	c.reading = req
+	req.SetCallback(func(req *tevent.Req[[]byte]) {
+		c.reading = nil
+		line, err := tsocket.ReadUntilRecv(req)
+		if len(c.pending) > 0 && err == nil {
+			// The line began in the input given back by hibernation.
+			line = append(c.pending, line...)
+			c.pending = nil
 		}
-		return
-	}
-	c.last = c.srv.ev.Now()
-	for !c.closing {
-		line, n, err := NextLine(c.r.Buffered())
-		if err != nil || n == 0 {
-			break
-		}
-		c.handle(line)
-		c.r.Consume(n)
-	}
-	c.readNext()
+		c.gotLine(line, err)
+	})
 }
 
-// handle runs one command line. Input that arrives while IDLE runs is read
-// at once, so DONE ends it without waiting for the next push.
-func (c *conn) handle(line []byte) {
-	if c.idle != nil {
-		if string(line) == "DONE" || string(line) == "done" {
-			c.s.RemoveWaitEvent(c.idle)
-			c.idle = nil
-			c.send(c.idleTag + " OK IDLE terminated")
+// gotLine gives the session a line, or ends the connection on a read
+// error.
+func (c *conn) gotLine(line []byte, err error) {
+	if c.dead || c.closing {
+		return
+	}
+	switch {
+	case errors.Is(err, tsocket.ErrRecordTooLong) || err == nil && len(line) > c.srv.maxLine():
+		c.pending = nil
+		c.active = c.srv.ev.Now()
+		c.run(c.sess.LineTooLong())
+	case err != nil:
+		c.readFailed(err)
+	default:
+		c.active = c.srv.ev.Now()
+		c.run(c.sess.Line(line))
+	}
+}
+
+// readLiteral reads a literal into a buffer of its own, which the session
+// keeps (APPEND stores it), straight from the socket past what is
+// buffered. A literal the session discards is read into the server's
+// scratch buffer a piece at a time.
+func (c *conn) readLiteral(next session.Next) {
+	if next.Discard {
+		c.discard(next.Size, next.Size)
+		return
+	}
+	buf := make([]byte, next.Size)
+	n := copy(buf, c.pending)
+	c.pending = c.pending[n:]
+	c.readFull(buf[n:], func() { c.run(c.sess.Literal(buf)) })
+}
+
+// discard reads left of a literal of size bytes, then tells the session.
+func (c *conn) discard(size, left int64) {
+	if left == 0 {
+		var data []byte
+		if size <= int64(len(c.srv.scratch)) {
+			data = c.srv.scratch[:size]
+		} else {
+			// The session checks the length only; the pages of a
+			// large new slice are never touched.
+			data = make([]byte, size)
+		}
+		c.run(c.sess.Literal(data))
+		return
+	}
+	chunk := c.srv.scratch[:min(left, int64(len(c.srv.scratch)))]
+	n := copy(chunk, c.pending)
+	c.pending = c.pending[n:]
+	c.readFull(chunk[n:], func() { c.discard(size, left-int64(len(chunk))) })
+}
+
+// readFull fills buf from the Reader, then calls then.
+func (c *conn) readFull(buf []byte, then func()) {
+	if len(buf) == 0 {
+		c.srv.ev.ScheduleImmediate(func() {
+			if !c.dead && !c.closing {
+				then()
+			}
+		})
+		return
+	}
+	req := tsocket.ReadFullSend(c.srv.ev, c.r, buf)
+	c.reading = req
+	req.SetCallback(func(req *tevent.Req[int]) {
+		c.reading = nil
+		if _, err := tsocket.ReadFullRecv(req); err != nil {
+			c.readFailed(err)
 			return
 		}
-		c.send("* BAD expected DONE")
+		if c.dead || c.closing {
+			return
+		}
+		c.active = c.srv.ev.Now()
+		then()
+	})
+}
+
+// readFailed ends the connection after a read error. A client that
+// closed its side (EOF, possibly in the middle of a command) still gets
+// every reply queued for it.
+func (c *conn) readFailed(err error) {
+	if c.dead || c.closing {
 		return
 	}
-	cmd, ok := ParseLine(line)
-	if !ok {
-		c.send("* BAD missing tag or command")
+	c.sess.Close()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		c.finish()
 		return
 	}
-	switch cmd.Verb {
-	case "CAPABILITY":
-		c.send("* CAPABILITY IMAP4rev1 IDLE")
-		c.send(cmd.Tag + " OK CAPABILITY completed")
-	case "NOOP":
-		c.send(cmd.Tag + " OK NOOP completed")
-	case "IDLE":
-		now := c.srv.ev.Now()
-		c.idleTag = cmd.Tag
-		c.nextPush = now.Add(c.srv.cfg.Update)
-		c.nextKeep = now.Add(c.srv.cfg.KeepAlive)
-		c.send("+ idling")
-		c.idle = c.s.AddWaitEvent(earliest(c.nextPush, c.nextKeep), c.idlePush, nil)
-	case "LOGOUT":
-		c.send("* BYE logging out")
-		c.send(cmd.Tag + " OK LOGOUT completed")
-		c.closing = true
-		c.maybeClose()
-	default:
-		c.send(cmd.Tag + " BAD unknown command " + cmd.Verb)
+	c.logf("read: %v", err)
+	c.drop()
+}
+
+// drain waits until the client has taken its output down to below bytes.
+func (c *conn) drain(below int, then func()) {
+	req := tsocket.WriterDrainSend(c.srv.ev, c.w, below)
+	req.SetCallback(func(req *tevent.Req[struct{}]) {
+		if err := tsocket.WriterDrainRecv(req); err != nil {
+			if !c.dead && !c.closing {
+				c.sess.Close()
+				c.drop()
+			}
+			return
+		}
+		if c.dead || c.closing {
+			return
+		}
+		c.active = c.srv.ev.Now() // the client is reading
+		then()
+	})
+}
+
+// startTLS runs STARTTLS once "OK Begin TLS negotiation now" is out: the
+// input buffered past the command is dropped with the Reader (a command
+// injected in plaintext, CVE-2011-0411), the handshake is bounded by
+// HandshakeTimeout, and the TLS stream gets a Reader and Writer of its
+// own.
+func (c *conn) startTLS() {
+	c.handshaking = true
+	c.drain(0, func() {
+		plain := c.s
+		c.pending = nil
+		plain.RemoveWaitEvent(c.tick)
+		c.tick = nil
+		req := tsocket.TLSServerSend(c.srv.ev, plain, c.srv.cfg.TLS)
+		req.SetEndTime(c.srv.ev.Now().Add(c.srv.cfg.HandshakeTimeout))
+		req.SetCallback(func(req *tevent.Req[*tsocket.Stream]) {
+			c.handshaking = false
+			ts, err := tsocket.TLSServerRecv(req)
+			if err != nil {
+				c.logf("STARTTLS: %v", err)
+				c.sess.Close()
+				c.drop()
+				return
+			}
+			delete(c.srv.conns, plain)
+			c.tls = true
+			c.attach(ts)
+			c.active = c.srv.ev.Now()
+			if c.srv.stop {
+				c.run(c.sess.Bye("Server shutting down"))
+				return
+			}
+			c.run(c.sess.TLSStarted())
+		})
+	})
+}
+
+// shutdown is the server's shutdown reaching this connection.
+func (c *conn) shutdown() {
+	if c.dead || c.closing || c.handshaking {
+		return // a handshake in progress says BYE once it is done
 	}
+	c.run(c.sess.Bye("Server shutting down"))
+}
+
+// finish closes the connection once its last output is written: the
+// session has ended (LOGOUT, BYE) or the client has closed its side. A
+// client that does not take that output is reset after ByeTimeout.
+func (c *conn) finish() {
+	if c.dead || c.closing {
+		return
+	}
+	c.closing = true
+	c.idling = false
+	if c.reading != nil {
+		c.reading.Abandon()
+		c.reading = nil
+	}
+	c.closeBy = c.srv.ev.Now().Add(c.srv.cfg.ByeTimeout)
+	c.rearm()
+	req := tsocket.WriterCloseSend(c.srv.ev, c.w)
+	req.SetCallback(func(req *tevent.Req[struct{}]) {
+		if err := tsocket.WriterCloseRecv(req); err != nil && !c.dead {
+			c.logf("close: %v", err)
+		}
+		c.gone()
+	})
+}
+
+// reset closes the connection at once, discarding what the client has
+// not taken (SO_LINGER 0): the client learns it was dropped, and the
+// server keeps no orphaned socket with a full send buffer.
+func (c *conn) reset() {
+	if c.dead {
+		return
+	}
+	if err := c.s.SetLinger(0); err != nil {
+		c.logf("linger: %v", err)
+	}
+	c.sess.Close()
+	c.drop()
+}
+
+// drop closes the stream now.
+func (c *conn) drop() {
+	if c.dead {
+		return
+	}
+	if c.reading != nil {
+		c.reading.Abandon()
+		c.reading = nil
+	}
+	c.s.Close()
+	c.gone()
+}
+
+// gone forgets a connection whose stream is closed or handed over.
+func (c *conn) gone() {
+	if c.dead {
+		return
+	}
+	c.dead = true
+	c.sess.Close()
+	delete(c.srv.conns, c.s)
+}
+
+// nextMark is when the wait event must run next.
+func (c *conn) nextMark() time.Time {
+	if c.closing {
+		return c.closeBy
+	}
+	m := c.active.Add(c.srv.cfg.IdleTimeout)
+	if c.idling {
+		m = earliest(m, c.nextKeep)
+		if c.canHibernate() {
+			m = earliest(m, c.idleSince.Add(c.srv.cfg.HibernateAfter))
+		}
+	}
+	return m
 }
 
 func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+	if b.Before(a) {
+		return b
 	}
-	return b
+	return a
 }
 
-// idlePush is IDLE's wait event: it pushes updates and keep-alives and
-// reschedules itself by setting we.Mark.
-func (c *conn) idlePush(_ *tsocket.Stream, we *tsocket.WaitEvent, _ any) *tsocket.WaitEvent {
+// rearm moves the wait event earlier when the connection's state asks for
+// it; a mark that moved later is found by onTick itself, which then
+// sleeps again, so input never touches the timer.
+func (c *conn) rearm() {
+	if c.inTick || c.dead {
+		return
+	}
+	m := c.nextMark()
+	if c.tick != nil {
+		if !m.Before(c.tick.Mark) {
+			return
+		}
+		c.s.RemoveWaitEvent(c.tick)
+	}
+	c.tick = c.s.AddWaitEvent(m, c.onTick, nil)
+}
+
+// onTick is the connection's wait event.
+func (c *conn) onTick(_ *tsocket.Stream, we *tsocket.WaitEvent, _ any) *tsocket.WaitEvent {
+	c.inTick = true
+	defer func() { c.inTick = false }()
 	now := c.srv.ev.Now()
-	if !now.Before(c.nextPush) {
-		c.exists++
-		c.send(fmt.Sprintf("* %d EXISTS", c.exists))
-		c.nextPush = now.Add(c.srv.cfg.Update)
-		c.nextKeep = now.Add(c.srv.cfg.KeepAlive) // the update kept it alive
+	switch {
+	case c.closing:
+		if !now.Before(c.closeBy) {
+			c.logf("client took no output for %v after BYE; resetting", c.srv.cfg.ByeTimeout)
+			c.reset()
+		}
+	case !now.Before(c.active.Add(c.srv.cfg.IdleTimeout)):
+		c.logf("idle for %v: autologout", c.srv.cfg.IdleTimeout)
+		c.run(c.sess.Bye("Autologout; idle for too long"))
+	case c.idling:
+		if !now.Before(c.nextKeep) {
+			c.sess.KeepAlive()
+			c.nextKeep = now.Add(c.srv.cfg.KeepAlive)
+		}
+		if c.canHibernate() && !now.Before(c.idleSince.Add(c.srv.cfg.HibernateAfter)) {
+			// Try again a period later if it cannot be done now.
+			c.idleSince = now
+			c.srv.ev.ScheduleImmediate(c.hibernate)
+		}
 	}
-	if !now.Before(c.nextKeep) {
-		c.send("* OK still here")
-		c.nextKeep = now.Add(c.srv.cfg.KeepAlive)
+	if c.dead {
+		c.tick = nil
+		return nil
 	}
-	we.Mark = earliest(c.nextPush, c.nextKeep)
+	we.Mark = c.nextMark()
 	return we
 }
 
-// idleCheck is the idle timeout: it closes a connection silent for
-// IdleTimeout, except while IDLE runs (which is meant to be quiet).
-func (c *conn) idleCheck(_ *tsocket.Stream, we *tsocket.WaitEvent, _ any) *tsocket.WaitEvent {
-	now := c.srv.ev.Now()
-	deadline := c.last.Add(c.srv.cfg.IdleTimeout)
-	if c.idle != nil {
-		deadline = now.Add(c.srv.cfg.IdleTimeout)
-	}
-	if now.Before(deadline) {
-		we.Mark = deadline
-		return we
-	}
-	c.timeout = nil
-	c.srv.logf("line: %v: idle for %v, closing", c.s.RemoteAddress(), c.srv.cfg.IdleTimeout)
-	c.close("autologout; idle for too long")
-	return nil
-}
-
-// close says BYE and closes once it is written.
-func (c *conn) close(why string) {
-	if c.closing || c.done {
-		return
-	}
-	c.send("* BYE " + why)
-	c.closing = true
-	c.maybeClose()
-}
-
-func (c *conn) maybeClose() {
-	if c.w.Pending() == 0 || c.w.Err() != nil {
-		c.drop()
-	}
-}
-
-func (c *conn) drained(err error) {
-	if err != nil {
-		c.drop()
-		return
-	}
-	if c.closing {
-		c.drop()
-	}
-}
-
-// drop closes the stream at once; its wait events go with it.
-func (c *conn) drop() {
-	if c.done {
-		return
-	}
-	c.done = true
-	c.srv.conns.Remove(c)
-	c.s.Close()
+func (c *conn) logf(format string, args ...any) {
+	c.srv.logf("imap %v: "+format, append([]any{c.s.RemoteAddress()}, args...)...)
 }

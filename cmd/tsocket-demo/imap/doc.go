@@ -1,14 +1,26 @@
-// Package imap is the demo's IMAP-style server: a tagged line protocol
-// (CAPABILITY, NOOP, IDLE ended by DONE, LOGOUT) served over tsocket
-// streams on one loop, with the updates and keep-alives of IDLE and the
-// idle timeout driven by wait events. [ParseLine] and [NextLine] are pure
-// functions over bytes with a documented cap ([MaxLine]); [Server] drives
-// them over the connections it accepts or is given; [Client] reads the
-// lines back, for the tour and for tests on the same loop.
+// Package imap is the demo's IMAP4rev1 server: the connection layer that
+// runs a [session.Session] (package session beside it: the protocol
+// without a transport) over tsocket streams on one loop.
 //
-//	srv := imap.NewServer(ev, l, imap.Config{IdleTimeout: time.Minute})
-//	defer srv.Close()
-//	ev.LoopWait()
+// [Server] accepts with tsocket.Serve; each connection reads lines with a
+// tsocket.Reader (ReadUntilSend) and literals straight into their own
+// buffer (ReadFullSend), queues the session's output in a tsocket.Writer
+// with soft and hard limits, and keeps one wait event for the autologout,
+// the keep-alives of IDLE, hibernation and the bound on a closing
+// connection. STARTTLS runs tsocket.TLSServerSend when Config.TLS is set.
 //
-// Everything here belongs to the loop goroutine.
+// With Config.HibernateAfter, connections idling in IDLE are handed to a
+// hibernation process ([RunHibernator], started by [ExecHibernator] as
+// "tsocket-demo imap-hibernate") over a unix socket with descriptor
+// passing, and taken back when the client needs a session again; the
+// control protocol is described in control.go.
+//
+//	srv, err := imap.NewServer(ev, l, imap.Config{Session: session.Config{Store: st, Users: users}})
+//	...
+//	srv.Shutdown(10*time.Second, func(err error) { ... }) // on SIGTERM
+//
+// [Client] reads and writes lines on a stream, for the tour and tests.
+//
+// Everything here belongs to the loop goroutine of the context it was made
+// with.
 package imap

@@ -8,102 +8,157 @@ import (
 	"time"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/mail"
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap/session"
 	"github.com/gotevent/gotevent/tsocket"
 )
 
-// lineSession is a server and a client joined by a socketpair on the loop.
-func (t *tour) lineSession(cfg imap.Config) (*imap.Server, *imap.Client, func(), error) {
-	srvSide, cliSide, err := tsocket.Socketpair(t.ev)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	l, err := tsocket.Listen(t.ev, loopback()) // the server wants one; unused here
-	if err != nil {
-		srvSide.Close()
-		cliSide.Close()
-		return nil, nil, nil, err
-	}
-	srv := imap.NewServer(t.ev, l, cfg)
-	srv.Serve(srvSide)
-	return srv, imap.NewClient(t.ev, cliSide), func() { srv.Close(); cliSide.Close() }, nil
+// imapServer is the demo's IMAP server on the tour's loop, with mail in
+// memory and the one user demo:demo. Its clients come over socketpairs
+// (connect); the listener it wants is never used.
+type imapServer struct {
+	t   *tour
+	srv *imap.Server
 }
 
+func (t *tour) imapServer(cfg imap.Config) (*imapServer, error) {
+	l, err := tsocket.Listen(t.ev, loopback())
+	if err != nil {
+		return nil, err
+	}
+	cfg.Session = session.Config{Store: mail.NewStore(mail.NewMemory(time.Now)), Users: mail.DefaultUsers()}
+	srv, err := imap.NewServer(t.ev, l, cfg)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return &imapServer{t: t, srv: srv}, nil
+}
+
+// connect returns a client of the server, greeting read.
+func (is *imapServer) connect() (*imap.Client, func(), error) {
+	srvSide, cliSide, err := tsocket.Socketpair(is.t.ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	is.srv.Serve(srvSide)
+	c := imap.NewClient(is.t.ev, cliSide)
+	if _, err := c.ReadLine(); err != nil {
+		cliSide.Close()
+		return nil, nil, err
+	}
+	return c, func() { cliSide.Close() }, nil
+}
+
+// command sends a tagged command and returns the untagged lines before
+// its tagged reply, which must be OK.
+func command(c *imap.Client, tag, cmd string) ([]string, error) {
+	if err := c.Send(tag + " " + cmd); err != nil {
+		return nil, err
+	}
+	var untagged []string
+	for {
+		l, err := c.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(l, tag+" ") {
+			if !strings.HasPrefix(l, tag+" OK") {
+				return nil, fmt.Errorf("%s: %s", cmd, l)
+			}
+			return untagged, nil
+		}
+		untagged = append(untagged, l)
+	}
+}
+
+func expectLine(c *imap.Client, want string) error {
+	got, err := c.ReadLine()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("got %q, want %q", got, want)
+	}
+	return nil
+}
+
+// imapIdle: one session IDLEs in INBOX, another APPENDs to it, and the
+// first is told at once; a keep-alive comes from its wait event.
 func (t *tour) imapIdle() (string, error) {
-	_, c, stop, err := t.lineSession(imap.Config{Update: 20 * time.Millisecond, KeepAlive: 15 * time.Millisecond, IdleTimeout: time.Minute})
+	is, err := t.imapServer(imap.Config{KeepAlive: 20 * time.Millisecond})
 	if err != nil {
 		return "", err
 	}
-	defer stop()
-	var log []string
-	expect := func(want string) error {
-		got, err := c.ReadLine()
-		if err != nil {
-			return err
-		}
-		log = append(log, got)
-		if want != "" && got != want {
-			return fmt.Errorf("got %q, want %q", got, want)
-		}
-		return nil
-	}
-	steps := []func() error{
-		func() error { return expect("* OK gotevent demo ready") },
-		func() error { return c.Send("a1 IDLE") },
-		func() error { return expect("+ idling") },
-	}
-	for _, f := range steps {
-		if err := f(); err != nil {
-			return "", err
-		}
-	}
-	pushed := 0
-	for pushed < 2 { // two pushes from the wait event: an update and a keep-alive
-		if err := expect(""); err != nil {
-			return "", err
-		}
-		pushed++
-	}
-	// Input while IDLE runs is read at once: a stray command is refused,
-	// DONE ends it.
-	if err := c.Send("a2 NOOP"); err != nil {
+	defer is.srv.Close()
+	idler, closeIdler, err := is.connect()
+	if err != nil {
 		return "", err
 	}
-	if err := c.Send("DONE"); err != nil {
+	defer closeIdler()
+	other, closeOther, err := is.connect()
+	if err != nil {
+		return "", err
+	}
+	defer closeOther()
+	for _, c := range []*imap.Client{idler, other} {
+		if _, err := command(c, "a1", "LOGIN demo demo"); err != nil {
+			return "", err
+		}
+	}
+	if _, err := command(idler, "a2", "SELECT INBOX"); err != nil {
+		return "", err
+	}
+	if err := idler.Send("a3 IDLE"); err != nil {
+		return "", err
+	}
+	if err := expectLine(idler, "+ idling"); err != nil {
+		return "", err
+	}
+	msg := "Subject: tour\r\n\r\nhello\r\n"
+	if _, err := command(other, "b1", fmt.Sprintf("APPEND INBOX {%d+}\r\n%s", len(msg), msg)); err != nil {
+		return "", err
+	}
+	var seen []string
+	for len(seen) < 3 { // EXISTS and RECENT, then a keep-alive
+		l, err := idler.ReadLine()
+		if err != nil {
+			return "", err
+		}
+		seen = append(seen, l)
+	}
+	if seen[0] != "* 1 EXISTS" || seen[2] != "* OK Still here" {
+		return "", fmt.Errorf("during IDLE: %q", seen)
+	}
+	if err := idler.Send("DONE"); err != nil {
 		return "", err
 	}
 	for {
-		got, err := c.ReadLine()
+		l, err := idler.ReadLine()
 		if err != nil {
 			return "", err
 		}
-		if got == "a1 OK IDLE terminated" {
-			log = append(log, got)
+		if l == "a3 OK IDLE terminated" {
 			break
 		}
-		if got == "* BAD expected DONE" {
-			log = append(log, got)
-		}
 	}
-	if err := c.Send("a3 LOGOUT"); err != nil {
-		return "", err
-	}
-	if err := expect("* BYE logging out"); err != nil {
-		return "", err
-	}
-	return "server said: " + strings.Join(log[1:], " / "), nil
+	return "the idler heard " + strings.Join(seen, " / ") + ", then DONE", nil
 }
 
+// idleTimeout: a client that says nothing is logged out.
 func (t *tour) idleTimeout() (string, error) {
-	_, c, stop, err := t.lineSession(imap.Config{IdleTimeout: 50 * time.Millisecond})
+	is, err := t.imapServer(imap.Config{IdleTimeout: 50 * time.Millisecond})
 	if err != nil {
 		return "", err
 	}
-	defer stop()
+	defer is.srv.Close()
 	start := time.Now()
-	if _, err := c.ReadLine(); err != nil { // the greeting
+	c, closeClient, err := is.connect()
+	if err != nil {
 		return "", err
 	}
-	bye, err := c.ReadLine() // then silence, until the server gives up
+	defer closeClient()
+	bye, err := c.ReadLine() // silence, until the server gives up
 	if err != nil {
 		return "", err
 	}

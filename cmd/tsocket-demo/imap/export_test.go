@@ -1,0 +1,4 @@
+package imap
+
+// IdleCommand is idleCommand, for the tests.
+var IdleCommand = idleCommand
