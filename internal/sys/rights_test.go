@@ -59,6 +59,17 @@ func TestRightsTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, fds, trunc, err := sys.RecvRights(b, make([]byte, 4), make([]byte, sys.RightsSpace(1)))
+	if !trunc && err == nil && testutil.UnderQemu() {
+		// qemu-user gives the kernel a larger control buffer and neither
+		// reports MSG_CTRUNC nor closes the rights it drops: tsocket's
+		// RecvFDs still refuses the message, since more arrived than asked.
+		t.Logf("under qemu-user: MSG_CTRUNC lost, %d of 4 descriptors reported", len(fds))
+		for _, fd := range fds {
+			sys.Close(fd)
+		}
+		testutil.CloseCopies(p[0], p[1])
+		return
+	}
 	if err != nil || n != 1 || !trunc {
 		t.Fatalf("RecvRights = %d, %v, truncated %v, %v; want 1 byte, truncated", n, fds, trunc, err)
 	}
