@@ -45,7 +45,7 @@ func startRESP(t *testing.T) string {
 	runLoop(t, func(ev *tevent.Context) func() {
 		l := listen(t, ev)
 		addr = tcpAddr(l.Addr())
-		srv := resp.NewServer(ev, l, resp.NewStore())
+		srv := resp.NewServer(ev, l, resp.NewKeyspace(ev), resp.DefaultConfig())
 		return srv.Close
 	})
 	return addr
