@@ -63,7 +63,7 @@ func respCmd(args ...string) string {
 
 // readReply reads one RESP reply and renders it as a compact string:
 // "+OK", "-ERR ...", ":3", "$hello", "$nil", "*[a b]".
-func readReply(t *testing.T, r *bufio.Reader) string {
+func readReply(t testing.TB, r *bufio.Reader) string {
 	t.Helper()
 	line, err := r.ReadString('\n')
 	if err != nil {
