@@ -1,0 +1,115 @@
+package tests
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+	"github.com/gotevent/gotevent/internal/testutil"
+)
+
+// The RESP server with a certificate speaks TLS on its port (issue 14).
+
+// A crypto/tls client is served as a plain one is, large values and
+// pipelines included; a client that never finishes its handshake is
+// dropped after the handshake timeout, and one speaking plain RESP is
+// refused.
+func TestRESPTLSCryptoClient(t *testing.T) {
+	tc := testutil.TLS(t)
+	cfg := resp.DefaultConfig()
+	cfg.TLS, cfg.HandshakeTimeout = tc.Server, 300*time.Millisecond
+	rs := startRESPWith(t, cfg)
+
+	conn, err := tls.Dial("tcp", rs.addr, tc.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := &respConn{t: t, conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}
+	set, v := bulkCmd(1<<20, "SET", "big")
+	c.send(set + respCmd("GET", "big") + "PING\r\n" + respCmd("INCR", "n") + respCmd("DEL", "big", "n", "none"))
+	for _, want := range []string{"+OK", "$" + v, "+PONG", ":1", ":2"} {
+		if got := c.reply(); got != want {
+			t.Fatalf("over TLS: %.40q (%d bytes), want %.40q (%d bytes)", got, len(got), want, len(want))
+		}
+	}
+	if got := c.do("QUIT"); got != "+OK" {
+		t.Fatalf("QUIT = %q", got)
+	}
+	if _, err := c.r.ReadByte(); err != io.EOF {
+		t.Fatalf("after QUIT: %v, want EOF (close_notify)", err)
+	}
+
+	// Silent: closed once the handshake has taken too long.
+	silent := dialRESP(t, rs.addr)
+	start := time.Now()
+	if n, err := readUntilError(silent); n != 0 || err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("a client silent in its handshake: %d bytes, %v", n, err)
+	}
+	if d := time.Since(start); d < cfg.HandshakeTimeout/2 {
+		t.Fatalf("a silent client was dropped after %v, before the %v handshake timeout", d, cfg.HandshakeTimeout)
+	}
+	// Plain RESP: not a TLS record, so no PONG.
+	plain := dialRESP(t, rs.addr)
+	plain.send("PING\r\n")
+	if b, err := io.ReadAll(plain.r); strings.Contains(string(b), "PONG") {
+		t.Fatalf("a plain client was answered over a TLS port: %q, %v", b, err)
+	}
+	rs.waitConns(t, 0)
+	if len(rs.logged("TLS handshake")) < 2 {
+		t.Errorf("the failed handshakes were not logged: %q", rs.logs)
+	}
+}
+
+// redis-cli and redis-benchmark, built with TLS as Debian's redis-tools
+// is, talk to the demo's TLS port with its certificate as their CA.
+func TestRedisToolsTLS(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli not found (Debian package redis-tools; .ci/run installs it)")
+	}
+	bench, err := exec.LookPath("redis-benchmark")
+	if err != nil {
+		t.Skip("redis-benchmark not found (Debian package redis-tools; .ci/run installs it)")
+	}
+	dir := t.TempDir()
+	cert, key := testutil.WriteTLSFiles(t, dir)
+	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--quiet")
+	host, port, _ := net.SplitHostPort(addr)
+	tlsArgs := []string{"-h", host, "-p", port, "--tls", "--cacert", cert}
+	run := func(tool string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tool, append(tlsArgs, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if got := run(cli, "PING"); got != "PONG" {
+		t.Fatalf("redis-cli --tls PING = %q", got)
+	}
+	run(cli, "SET", "greeting", "hello over TLS")
+	if got := run(cli, "GET", "greeting"); got != "hello over TLS" {
+		t.Fatalf("redis-cli --tls GET = %q", got)
+	}
+	n := "20000"
+	if testing.Short() {
+		n = "2000"
+	}
+	out := run(bench, "-t", "set,get", "-n", n, "-c", "10", "-q")
+	rate := regexp.MustCompile(`(SET|GET): ([0-9.]+) requests per second`)
+	if got := rate.FindAllStringSubmatch(out, -1); len(got) != 2 {
+		t.Fatalf("redis-benchmark --tls printed no rates:\n%s", out)
+	} else {
+		t.Logf("redis-benchmark --tls -c 10 -n %s: SET %s/s, GET %s/s", n, got[0][2], got[1][2])
+	}
+}
