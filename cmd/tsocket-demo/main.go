@@ -9,10 +9,15 @@
 //	tsocket-demo                          # the tour
 //	tsocket-demo serve --listen ADDR      # the IMAP-style line server, for nc or socat
 //	tsocket-demo resp --listen ADDR       # a RESP (Redis) subset, for redis-cli and redis-benchmark
+//	    [--loops N]                       #   N loops, one key space
+//	    [--tls-cert F --tls-key F]        #   TLS on the port (redis-cli --tls)
+//	    [--output-soft B --output-hard B] #   client-output-buffer-limit (1mb, 32mb)
+//	    [--max-bulk B]                    #   proto-max-bulk-len (512mb)
 //
 // ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
 // (ipv4:127.0.0.1:1143, unix:/tmp/demo.sock). SIGINT and SIGTERM shut the
-// servers down cleanly.
+// servers down cleanly: the RESP server stops accepting, lets every client
+// take its last replies for up to --grace (5s), then exits.
 package main
 
 import (
@@ -44,7 +49,9 @@ const usage = `usage: tsocket-demo [command] [flags]
 commands:
   (none)   run the tour on loopback and exit
   serve    run the IMAP-style line server (CAPABILITY, NOOP, IDLE/DONE, LOGOUT)
-  resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT)
+  resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT),
+           on N loops sharing one key space, plain or TLS, with Redis's
+           output-buffer and bulk-length limits
 
 run 'tsocket-demo COMMAND --help' for a command's flags
 `
