@@ -113,3 +113,62 @@ func TestRedisToolsTLS(t *testing.T) {
 		t.Logf("redis-benchmark --tls -c 10 -n %s: SET %s/s, GET %s/s", n, got[0][2], got[1][2])
 	}
 }
+
+// heldWrites passes its first write (the ClientHello) through and holds
+// the later ones until flush, so that a TLS 1.3 client's Finished and its
+// first request reach the server in one segment, as redis-cli's often do.
+type heldWrites struct {
+	net.Conn
+	first bool
+	held  []byte
+}
+
+func (h *heldWrites) Write(b []byte) (int, error) {
+	if !h.first {
+		h.first = true
+		return h.Conn.Write(b)
+	}
+	h.held = append(h.held, b...)
+	return len(b), nil
+}
+
+func (h *heldWrites) flush() error {
+	_, err := h.Conn.Write(h.held)
+	h.held = nil
+	return err
+}
+
+// A request that arrives with the client's last handshake flight is
+// served: crypto/tls reads it along with the Finished message, and no
+// readiness report announces it afterwards.
+func TestRESPTLSRequestWithFinished(t *testing.T) {
+	tc := testutil.TLS(t)
+	cfg := resp.DefaultConfig()
+	cfg.TLS = tc.Server
+	rs := startRESPWith(t, cfg)
+	for i := range 20 {
+		raw, err := net.Dial("tcp", rs.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		h := &heldWrites{Conn: raw}
+		ccfg := tc.Client.Clone()
+		ccfg.MinVersion = tls.VersionTLS13
+		conn := tls.Client(h, ccfg)
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := conn.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, "PING\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.flush(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || line != "+PONG\r\n" {
+			t.Fatalf("connection %d: PING sent with the Finished message: %q, %v", i, line, err)
+		}
+	}
+}

@@ -68,7 +68,10 @@ type conn struct {
 	stopping bool // the server shuts down: close once the command in flight is answered
 	closing  bool // no more commands: w delivers what it holds, then closes
 	closed   bool
-	iov      [1][]byte
+	// readNow is set on a TLS stream until its first read: crypto/tls may
+	// hold the first request already (see demoserver.Reader.ReadNow).
+	readNow bool
+	iov     [1][]byte
 
 	// Bound once, so that a read, a drain or a call allocates no closure.
 	readDoneFn  func(error)
@@ -435,7 +438,14 @@ func (c *conn) drained(req *tevent.Req[struct{}]) {
 }
 
 func (c *conn) read() {
-	if err := c.r.Read(c.srv.ev, c.s, c.readDoneFn); err != nil {
+	var err error
+	if c.readNow {
+		c.readNow = false
+		err = c.r.ReadNow(c.srv.ev, c.s, c.readDoneFn)
+	} else {
+		err = c.r.Read(c.srv.ev, c.s, c.readDoneFn)
+	}
+	if err != nil {
 		c.protocolError(err) // demoserver.ErrBufferFull
 		return
 	}

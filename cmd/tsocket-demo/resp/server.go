@@ -120,7 +120,7 @@ func (srv *Server) logf(format string, args ...any) {
 // accepted is Serve's handler.
 func (srv *Server) accepted(s *tsocket.Stream) {
 	if srv.cfg.TLS == nil {
-		srv.serve(s)
+		srv.serve(s, false)
 		return
 	}
 	req := tsocket.TLSServerSend(srv.ev, s, srv.cfg.TLS)
@@ -136,12 +136,13 @@ func (srv *Server) accepted(s *tsocket.Stream) {
 			_ = ts.Close()
 			return
 		}
-		srv.serve(ts)
+		srv.serve(ts, true)
 	})
 }
 
-func (srv *Server) serve(s *tsocket.Stream) {
+func (srv *Server) serve(s *tsocket.Stream, tls bool) {
 	c := newConn(srv, s)
+	c.readNow = tls
 	srv.conns[s] = c
 	c.process()
 }
