@@ -10,75 +10,29 @@ import (
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/tevent"
-	"github.com/gotevent/gotevent/tsocket"
 )
 
 // With several loops the RESP server serves one key space (issue 15):
 // whichever loop a client lands on, it sees every other client's writes.
 
-// respLoops is the RESP server on n loops sharing a port and a key space.
-type respLoops struct {
-	addr    string
-	g       *tevent.Group
-	servers []*resp.Server
-}
-
-func startRESPLoops(t testing.TB, n int) *respLoops {
+// startRESPLoops starts the RESP server on n loops sharing a port and a
+// key space, and returns it with its address for net.Dial.
+func startRESPLoops(t testing.TB, n int) (*resp.Loops, string) {
 	t.Helper()
 	g, err := tevent.NewGroup(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl := &respLoops{g: g, servers: make([]*resp.Server, n)}
-	ks := resp.NewKeyspace(g.Contexts()...)
-	first := make(chan tsocket.Address, 1)
-	err = g.Start(func(i int, ev *tevent.Context) error {
-		a := loopbackAny(t)
-		if i > 0 {
-			a = <-first
-			first <- a
-		}
-		l, err := tsocket.Listen(ev, a, tsocket.ReusePort())
-		if err != nil {
-			if i == 0 {
-				close(first)
-			}
-			return err
-		}
-		if i == 0 {
-			first <- l.Addr()
-		}
-		rl.servers[i] = resp.NewServer(ev, l, ks, resp.DefaultConfig())
-		return nil
-	})
+	ls, err := resp.StartLoops(g, loopbackAny(t), resp.DefaultConfig(), nil)
 	if err != nil {
-		g.Stop()
 		t.Fatal(err)
 	}
-	rl.addr = tcpAddr(<-first)
 	t.Cleanup(func() {
-		for i, ev := range g.Contexts() {
-			ev.Post(rl.servers[i].Close)
-		}
-		if err := g.Stop(); err != nil {
-			t.Errorf("Stop: %v", err)
+		if err := ls.Close(); err != nil {
+			t.Errorf("Close: %v", err)
 		}
 	})
-	return rl
-}
-
-// conns returns each loop's connection count.
-func (rl *respLoops) conns(t testing.TB) []int {
-	t.Helper()
-	out := make([]int, len(rl.servers))
-	for i, ev := range rl.g.Contexts() {
-		got := make(chan int, 1)
-		if err := ev.Post(func() { got <- rl.servers[i].Conns() }); err != nil {
-			t.Fatal(err)
-		}
-		out[i] = <-got
-	}
-	return out
+	return ls, tcpAddr(ls.Addr)
 }
 
 // respModel is what a key space must hold, and the reply each command
@@ -164,15 +118,18 @@ func TestRESPLoopsShareOneKeySpace(t *testing.T) {
 	if testing.Short() {
 		rounds, concurrent = 600, 40
 	}
-	rl := startRESPLoops(t, 2)
+	ls, addr := startRESPLoops(t, 2)
 	cs := make([]*respConn, clients)
 	for i := range cs {
-		cs[i] = dialRESP(t, rl.addr)
+		cs[i] = dialRESP(t, addr)
 		if got := cs[i].do("PING"); got != "+PONG" {
 			t.Fatalf("PING = %q", got)
 		}
 	}
-	per := rl.conns(t)
+	per, err := ls.Conns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if per[0] == 0 || per[1] == 0 {
 		t.Fatalf("connections per loop %v: the kernel put all on one loop", per)
 	}

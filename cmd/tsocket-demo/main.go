@@ -234,80 +234,31 @@ func serveRESP(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
-	ks := resp.NewKeyspace(g.Contexts()...)
-	servers := make([]*resp.Server, *loops)
-	var opt []tsocket.ListenOption
-	if *loops > 1 {
-		opt = append(opt, tsocket.ReusePort())
+	var logf func(string, ...any)
+	if !*quiet {
+		logf = logger.Printf
 	}
-	// The first listener picks the port when ADDR says port 0; the others
-	// join it.
-	first := make(chan tsocket.Address, 1)
-	if err := g.Start(func(i int, ev *tevent.Context) error {
-		a := addr
-		if i > 0 {
-			a = <-first
-			first <- a
-		}
-		l, err := tsocket.Listen(ev, a, opt...)
-		if err != nil {
-			if i == 0 {
-				close(first)
-			}
-			return err
-		}
-		if i == 0 {
-			first <- l.Addr()
-		}
-		// Every loop holds the others' keys: it must run until all have
-		// shut down, even once its own clients are gone. Stop closes it.
-		ev.AddTimer(ev.Now().Add(100*365*24*time.Hour), func(*tevent.Timer, time.Time) {})
-		servers[i] = resp.NewServer(ev, l, ks, cfg)
-		if !*quiet {
-			servers[i].Log = logger.Printf
-		}
-		return nil
-	}); err != nil {
-		g.Stop()
+	ls, err := resp.StartLoops(g, addr, cfg, logf)
+	if err != nil {
 		return err
 	}
-	bound := <-first
 	proto := ""
 	if cfg.TLS != nil {
 		proto = " over TLS"
 	}
-	logger.Printf("serving RESP%s on %v with %d %s loop(s)", proto, bound, *loops, g.Contexts()[0].Backend())
+	logger.Printf("serving RESP%s on %v with %d %s loop(s)", proto, ls.Addr, *loops, g.Contexts()[0].Backend())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	sig := <-sigs
 	logger.Printf("%v: shutting down (%v grace)", sig, *grace)
-	// Each server shuts down on its own loop, all at once; the loops keep
-	// running until every one has finished, since a client on one may
-	// still be waiting for a command on another.
-	done := make(chan error, *loops)
-	for i, ev := range g.Contexts() {
-		srv := servers[i]
-		if err := ev.Post(func() {
-			resp.ShutdownSend(ev, srv, *grace).SetCallback(func(req *tevent.Req[struct{}]) {
-				done <- resp.ShutdownRecv(req)
-			})
-		}); err != nil {
-			done <- err
-		}
-	}
-	var errs []error
-	for range *loops {
-		if err := <-done; err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
+	shut, err := ls.Shutdown(*grace)
+	if shut != nil {
 		// Clients that did not leave in time were closed: worth a line,
 		// not a failure of the server.
-		logger.Printf("shutdown: %v", errors.Join(errs...))
+		logger.Printf("shutdown: %v", shut)
 	}
-	return g.Stop()
+	return err
 }
 
 // byteFlag defines a flag of a size in bytes, as redis.conf writes them.
