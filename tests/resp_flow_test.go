@@ -38,13 +38,7 @@ func TestRESPGetFloodIsPaused(t *testing.T) {
 	if testing.Short() {
 		watch = 500 * time.Millisecond
 	}
-	rs := startRESPWith(t, resp.DefaultConfig())
-	flood := dialRESP(t, rs.addr)
-	set, v := bulkCmd(value, "SET", "k")
-	flood.send(set)
-	if got := flood.reply(); got != "+OK" {
-		t.Fatalf("SET = %q", got)
-	}
+	rs, flood, v := setValue(t, resp.DefaultConfig(), value)
 	runtime.GC()
 	base := heapInuse()
 	flood.send(strings.Repeat("GET k\r\n", gets))
@@ -174,13 +168,7 @@ func TestRESPHardLimitDisconnects(t *testing.T) {
 	t.Run("pipelined GETs, no soft limit", func(t *testing.T) {
 		cfg := resp.DefaultConfig()
 		cfg.OutputSoft, cfg.OutputHard = 0, 4<<20
-		rs := startRESPWith(t, cfg)
-		c := dialRESP(t, rs.addr)
-		set, _ := bulkCmd(1<<20, "SET", "k")
-		c.send(set)
-		if got := c.reply(); got != "+OK" {
-			t.Fatalf("SET = %q", got)
-		}
+		rs, c, _ := setValue(t, cfg, 1<<20)
 		c.send(strings.Repeat(respCmd("GET", "k"), 64))
 		n, err := readUntilError(c)
 		if !errors.Is(err, syscall.ECONNRESET) {
@@ -201,13 +189,7 @@ func TestRESPHardLimitDisconnects(t *testing.T) {
 	t.Run("one reply past the hard limit", func(t *testing.T) {
 		cfg := resp.DefaultConfig()
 		cfg.OutputHard = 2 << 20
-		rs := startRESPWith(t, cfg)
-		c := dialRESP(t, rs.addr)
-		set, _ := bulkCmd(3<<20, "SET", "k")
-		c.send(set)
-		if got := c.reply(); got != "+OK" {
-			t.Fatalf("SET = %q", got)
-		}
+		rs, c, _ := setValue(t, cfg, 3<<20)
 		start := time.Now()
 		c.send(respCmd("GET", "k"))
 		n, err := readUntilError(c)
@@ -225,13 +207,7 @@ func TestRESPHardLimitDisconnects(t *testing.T) {
 func TestRESPMaxBulk(t *testing.T) {
 	cfg := resp.DefaultConfig()
 	cfg.MaxBulk = 1 << 20
-	small := startRESPWith(t, cfg)
-	c := dialRESP(t, small.addr)
-	set, v := bulkCmd(1<<20, "SET", "k")
-	c.send(set)
-	if got := c.reply(); got != "+OK" {
-		t.Fatalf("SET of --max-bulk bytes = %q", got)
-	}
+	small, c, v := setValue(t, cfg, 1<<20) // exactly --max-bulk
 	if got := c.do("GET", "k"); got != "$"+v {
 		t.Fatalf("GET: %d bytes, not the value", len(got)-1)
 	}

@@ -98,12 +98,8 @@ type respConn struct {
 
 func dialRESP(t testing.TB, addr string) *respConn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &respConn{t: t, conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}
+	c := dial(t, addr)
+	return &respConn{t: t, conn: c.conn, r: bufio.NewReaderSize(c.conn, 64<<10)}
 }
 
 func (c *respConn) send(s string) {
@@ -111,6 +107,20 @@ func (c *respConn) send(s string) {
 	if _, err := io.WriteString(c.conn, s); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
+}
+
+// setValue starts a server with cfg and a client that has SET k to a value
+// of size bytes, which it returns.
+func setValue(t testing.TB, cfg resp.Config, size int) (*respServer, *respConn, string) {
+	t.Helper()
+	rs := startRESPWith(t, cfg)
+	c := dialRESP(t, rs.addr)
+	set, v := bulkCmd(size, "SET", "k")
+	c.send(set)
+	if got := c.reply(); got != "+OK" {
+		t.Fatalf("SET of %d bytes = %q", size, got)
+	}
+	return rs, c, v
 }
 
 // do sends one command and returns its reply, as readReply renders it.
