@@ -11,9 +11,10 @@ import (
 	"github.com/gotevent/gotevent/tsocket"
 )
 
-// Sizes that shape how a connection reads and replies. bigBulk and
-// zeroCopyReply were measured (docs in the package): below them a copy
-// costs less than a request or an iovec of its own.
+// Sizes that shape how a connection reads and replies. Below bigBulk and
+// zeroCopyReply a copy is cheap next to a read request or an iovec of its
+// own: bigBulk is the size of the loop's shared read buffer, so a value
+// that one read can bring in takes the small-command path.
 const (
 	// bigBulk is the length past which a bulk string not yet buffered
 	// whole is read straight from the socket into a buffer of its own,
