@@ -45,7 +45,7 @@ func startRESP(t *testing.T) string {
 	runLoop(t, func(ev *tevent.Context) func() {
 		l := listen(t, ev)
 		addr = tcpAddr(l.Addr())
-		srv := resp.NewServer(ev, l, resp.NewStore())
+		srv := resp.NewServer(ev, l, resp.NewKeyspace(ev), resp.DefaultConfig())
 		return srv.Close
 	})
 	return addr
@@ -63,7 +63,7 @@ func respCmd(args ...string) string {
 
 // readReply reads one RESP reply and renders it as a compact string:
 // "+OK", "-ERR ...", ":3", "$hello", "$nil", "*[a b]".
-func readReply(t *testing.T, r *bufio.Reader) string {
+func readReply(t testing.TB, r *bufio.Reader) string {
 	t.Helper()
 	line, err := r.ReadString('\n')
 	if err != nil {
@@ -342,20 +342,33 @@ func TestBinaryIMAPSession(t *testing.T) {
 	}
 }
 
+// The binary's loops share one key space: what a client on one loop SETs,
+// the clients on every loop GET.
 func TestBinaryRESPLoops(t *testing.T) {
 	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--loops", "2")
+	var cs []*respConn
 	for i := range 8 { // spread over both loops by the kernel
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := bufio.NewReader(conn)
-		conn.SetDeadline(time.Now().Add(ioTimeout))
-		fmt.Fprint(conn, respCmd("ECHO", fmt.Sprint(i)))
-		if got := readReply(t, r); got != fmt.Sprintf("$%d", i) {
+		c := dialRESP(t, addr)
+		if got := c.do("ECHO", fmt.Sprint(i)); got != fmt.Sprintf("$%d", i) {
 			t.Fatalf("ECHO %d = %q", i, got)
 		}
-		conn.Close()
+		if got := c.do("SET", fmt.Sprint("key", i), fmt.Sprint("value", i)); got != "+OK" {
+			t.Fatalf("SET = %q", got)
+		}
+		cs = append(cs, c)
+	}
+	for _, c := range cs {
+		for i := range cs {
+			if got, want := c.do("GET", fmt.Sprint("key", i)), fmt.Sprint("$value", i); got != want {
+				t.Fatalf("GET key%d = %q, want %q", i, got, want)
+			}
+		}
+	}
+	if got := cs[0].do("DEL", "key0", "key1", "key2", "key3", "nokey"); got != ":4" {
+		t.Fatalf("DEL of keys on both loops = %q", got)
+	}
+	if got := cs[7].do("EXISTS", "key0", "key3", "key4", "key7", "key7"); got != ":3" {
+		t.Fatalf("EXISTS = %q", got)
 	}
 }
 

@@ -357,8 +357,9 @@ func TestFaultPeerClosesMidRESP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store := resp.NewStore()
-		srv := resp.NewServer(ev, l, store)
+		ks := resp.NewKeyspace(ev)
+		store := ks.Store(0)
+		srv := resp.NewServer(ev, l, ks, resp.DefaultConfig())
 		var logged []string
 		srv.Log = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
 		defer srv.Close()

@@ -97,8 +97,13 @@ func TestIMAPHibernation(t *testing.T) {
 	a := h.dial()
 	idleIn(a, "a1")
 	h.waitLog("hibernating", ioTimeout)
+	// The server logs as it sends the connection; the hibernation process
+	// takes it when it reads the control socket. Each onHib is a round
+	// trip through that process's loop, which reads the socket in order.
 	var held, open int
-	onHib(func(hib *imap.Hibernator) { held = hib.Conns() })
+	for deadline := time.Now().Add(ioTimeout); held != 1 && time.Now().Before(deadline); {
+		onHib(func(hib *imap.Hibernator) { held = hib.Conns() })
+	}
 	h.onLoop(func() { open = h.srv.Conns() })
 	if held != 1 || open != 0 {
 		t.Fatalf("hibernation holds %d connections, the server %d; want 1 and 0", held, open)

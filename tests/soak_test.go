@@ -110,8 +110,9 @@ func respChild() int {
 	if err != nil {
 		return childFatal("Listen: %v", err)
 	}
-	store = resp.NewStore()
-	srv = resp.NewServer(ev, l, store)
+	ks := resp.NewKeyspace(ev)
+	store = ks.Store(0)
+	srv = resp.NewServer(ev, l, ks, resp.DefaultConfig())
 	srv.Log = func(format string, args ...any) {
 		if logs++; logs <= 10 {
 			childOut("LOG "+format, args...)

@@ -10,10 +10,15 @@
 //	tsocket-demo imap --listen ADDR       # an IMAP4rev1 server, for curl, mbsync, Python's imaplib
 //	tsocket-demo serve --listen ADDR      # the same
 //	tsocket-demo resp --listen ADDR       # a RESP (Redis) subset, for redis-cli and redis-benchmark
+//	    [--loops N]                       #   N loops, one key space
+//	    [--tls-cert F --tls-key F]        #   TLS on the port (redis-cli --tls)
+//	    [--output-soft B --output-hard B] #   client-output-buffer-limit (1mb, 32mb)
+//	    [--max-bulk B]                    #   proto-max-bulk-len (512mb)
 //
 // ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
 // (ipv4:127.0.0.1:1143, unix:/tmp/demo.sock). SIGINT and SIGTERM shut the
-// servers down cleanly.
+// servers down cleanly: the RESP server stops accepting, lets every client
+// take its last replies for up to --grace (5s), then exits.
 package main
 
 import (
@@ -23,11 +28,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,7 +53,9 @@ commands:
   (none)   run the tour on loopback and exit
   imap     run the IMAP4rev1 server (LOGIN, SELECT, FETCH, APPEND, IDLE, STARTTLS, ...)
   serve    another name for imap
-  resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT)
+  resp     run the RESP server (PING, ECHO, SET, GET, DEL, EXISTS, INCR, QUIT),
+           on N loops sharing one key space, plain or TLS, with Redis's
+           output-buffer and bulk-length limits
 
 run 'tsocket-demo COMMAND --help' for a command's flags
 `
@@ -237,11 +246,23 @@ func sessionConfig(usersFile, maildir string) (session.Config, error) {
 }
 
 func serveRESP(args []string, stderr io.Writer) error {
-	fs := newFlags("resp", "Runs the RESP server. Try: redis-cli -p PORT ping, or\nredis-benchmark -p PORT -t ping,set,get -q. With --loops N, N loops share the\nport through SO_REUSEPORT; each loop has its own key space.", stderr)
+	fs := newFlags("resp", "Runs the RESP server. Try: redis-cli -p PORT ping, or\n"+
+		"redis-benchmark -p PORT -t ping,set,get -q. With --loops N, N loops share the\n"+
+		"port through SO_REUSEPORT and serve one key space: each key belongs to one\n"+
+		"loop, and a command on it from another loop's client is carried there.\n"+
+		"With --tls-cert and --tls-key the port speaks TLS (redis-cli --tls).\n"+
+		"BYTES may end in kb, mb or gb (1024-based) or k, m or g (1000-based), as in redis.conf.", stderr)
+	def := resp.DefaultConfig()
 	listen := fs.String("listen", "", "address to listen on (host:port or ipv4:IP:PORT, ipv6:[IP]:PORT, unix:/path)")
-	loops := fs.Int("loops", 1, "number of event loops, one OS thread each")
+	loops := fs.Int("loops", 1, "number of event loops, one OS thread each, sharing one key space")
 	backend := fs.String("backend", "", "event backend: epoll (default on Linux) or poll")
-	quiet := fs.Bool("quiet", false, "do not log protocol errors")
+	quiet := fs.Bool("quiet", false, "do not log protocol errors and disconnections")
+	cert := fs.String("tls-cert", "", "PEM certificate `file`: the port speaks TLS (needs --tls-key)")
+	key := fs.String("tls-key", "", "PEM private key `file` of --tls-cert")
+	soft := byteFlag(fs, "output-soft", int64(def.OutputSoft), "stop running a client's commands while this many `BYTES` of its replies wait (0: no limit)")
+	hard := byteFlag(fs, "output-hard", int64(def.OutputHard), "disconnect a client whose waiting replies would pass this many `BYTES` (0: no limit)")
+	maxBulk := byteFlag(fs, "max-bulk", def.MaxBulk, "longest bulk string accepted, in `BYTES` (Redis's proto-max-bulk-len)")
+	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long clients get to take their last replies")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -250,6 +271,26 @@ func serveRESP(args []string, stderr io.Writer) error {
 	}
 	if *loops < 1 {
 		return fmt.Errorf("resp: --loops must be at least 1, not %d", *loops)
+	}
+	if *soft > math.MaxInt || *hard > math.MaxInt {
+		return fmt.Errorf("resp: --output-soft and --output-hard must be at most %d", math.MaxInt)
+	}
+	cfg := def
+	cfg.OutputSoft, cfg.OutputHard, cfg.MaxBulk = int(*soft), int(*hard), *maxBulk
+	if cfg.MaxBulk < 1 || cfg.MaxBulk > math.MaxInt32 {
+		// A bulk string is one allocation; past 2 GiB that is not a
+		// demo's business (Redis allows 512 MiB by default).
+		return fmt.Errorf("resp: --max-bulk must be between 1 and %d, not %d", math.MaxInt32, cfg.MaxBulk)
+	}
+	if (*cert == "") != (*key == "") {
+		return errors.New("resp: --tls-cert and --tls-key go together")
+	}
+	if *cert != "" {
+		pair, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			return fmt.Errorf("resp: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	}
 	addr, err := parseListen(*listen)
 	if err != nil {
@@ -264,48 +305,65 @@ func serveRESP(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
-	servers := make([]*resp.Server, *loops)
-	var opt []tsocket.ListenOption
-	if *loops > 1 {
-		opt = append(opt, tsocket.ReusePort())
+	var logf func(string, ...any)
+	if !*quiet {
+		logf = logger.Printf
 	}
-	// The first listener picks the port when ADDR says port 0; the others
-	// join it.
-	first := make(chan tsocket.Address, 1)
-	if err := g.Start(func(i int, ev *tevent.Context) error {
-		a := addr
-		if i > 0 {
-			a = <-first
-			first <- a
-		}
-		l, err := tsocket.Listen(ev, a, opt...)
-		if err != nil {
-			if i == 0 {
-				close(first)
-			}
-			return err
-		}
-		if i == 0 {
-			first <- l.Addr()
-		}
-		servers[i] = resp.NewServer(ev, l, resp.NewStore())
-		if !*quiet {
-			servers[i].Log = logger.Printf
-		}
-		return nil
-	}); err != nil {
-		g.Stop()
+	ls, err := resp.StartLoops(g, addr, cfg, logf)
+	if err != nil {
 		return err
 	}
-	bound := <-first
-	logger.Printf("serving RESP on %v with %d %s loop(s)", bound, *loops, g.Contexts()[0].Backend())
+	proto := ""
+	if cfg.TLS != nil {
+		proto = " over TLS"
+	}
+	logger.Printf("serving RESP%s on %v with %d %s loop(s)", proto, ls.Addr, *loops, g.Contexts()[0].Backend())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	sig := <-sigs
-	logger.Printf("%v: shutting down", sig)
-	for i, ev := range g.Contexts() {
-		ev.Post(servers[i].Close) // each server is closed on its own loop
+	logger.Printf("%v: shutting down (%v grace)", sig, *grace)
+	shut, err := ls.Shutdown(*grace)
+	if shut != nil {
+		// Clients that did not leave in time were closed: worth a line,
+		// not a failure of the server.
+		logger.Printf("shutdown: %v", shut)
 	}
-	return g.Stop()
+	return err
+}
+
+// byteFlag defines a flag of a size in bytes, as redis.conf writes them.
+func byteFlag(fs *flag.FlagSet, name string, value int64, usage string) *int64 {
+	p := &value
+	fs.Func(name, usage+fmt.Sprintf(" (default %d)", value), func(s string) error {
+		n, err := parseBytes(s)
+		if err != nil {
+			return err
+		}
+		*p = n
+		return nil
+	})
+	return p
+}
+
+// parseBytes parses a size: a number of bytes, or one ending in k, m or g
+// (powers of 1000) or kb, mb or gb (powers of 1024), in any case.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"", 1}}
+	t := strings.ToLower(strings.TrimSpace(s))
+	for _, u := range units {
+		num, ok := strings.CutSuffix(t, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64/u.mult {
+			return 0, fmt.Errorf("%q is not a size in bytes", s)
+		}
+		return n * u.mult, nil
+	}
+	return 0, fmt.Errorf("%q is not a size in bytes", s)
 }

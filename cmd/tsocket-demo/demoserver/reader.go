@@ -123,6 +123,31 @@ func (r *Reader) Read(ev *tevent.Context, s *tsocket.Stream, done func(err error
 	return nil
 }
 
+// ReadNow is Read for a stream whose transport may already hold input
+// that no readiness report will announce, such as a TLS stream whose
+// handshake read the peer's first request along with its last flight:
+// ReadSomeFuncSend waits for the loop to report the socket readable, and
+// it may never be, while ReadSomeSend tries the read at once. It reads
+// into the connection's own buffer, since its callback may come a turn
+// later, when the shared buffer serves another connection.
+func (r *Reader) ReadNow(ev *tevent.Context, s *tsocket.Stream, done func(err error)) error {
+	if r.max-len(r.in) <= 0 {
+		return ErrBufferFull
+	}
+	r.reserve(min(r.max-len(r.in), minRead))
+	r.reading, r.done = true, done
+	subreq := tsocket.ReadSomeSend(ev, s, r.in[len(r.in):cap(r.in)])
+	subreq.SetCallback(r.readNowDone)
+	return nil
+}
+
+func (r *Reader) readNowDone(subreq *tevent.Req[int]) {
+	r.reading = false
+	n, err := tsocket.ReadSomeRecv(subreq)
+	r.in = r.in[:len(r.in)+n]
+	r.done(err)
+}
+
 // Reading reports whether a Read is in flight.
 func (r *Reader) Reading() bool { return r.reading }
 

@@ -1,17 +1,51 @@
 // Package resp is the demo's RESP (Redis) server: a subset of the protocol
-// that redis-cli and redis-benchmark can talk to, served over tsocket
-// streams on one loop. [Parse] is a pure function over bytes with
-// documented caps, so it is fuzzed and tested without sockets; [Store]
-// executes the commands; [Server] drives both over the connections it
-// accepts.
+// that redis-cli and redis-benchmark can talk to, over tsocket streams,
+// plain or TLS, on one loop or several. [Parser] is pure functions over
+// bytes with documented caps, so it is fuzzed and tested without sockets;
+// a [Store] runs the commands on one loop's keys; a [Keyspace] spreads
+// the keys over the loops; a [Server] per loop drives them over the
+// connections tsocket.Serve accepts.
 //
 //	ev, _ := tevent.NewContext()
 //	l, _ := tsocket.Listen(ev, addr)
-//	srv := resp.NewServer(ev, l, resp.NewStore())
+//	srv := resp.NewServer(ev, l, resp.NewKeyspace(ev), resp.DefaultConfig())
 //	defer srv.Close()
 //	ev.Run(ctx)
 //
-// Everything here belongs to the loop goroutine. A multi-loop server runs
-// one Server and one Store per loop (keys are per loop, as in a sharded
-// deployment without a router).
+// # Flow control
+//
+// Each connection writes its replies through a tsocket.Writer, and checks
+// them before every command, as Redis checks its client-output-buffer-limit
+// where the memory is committed: a client whose waiting replies pass
+// Config.OutputSoft has its commands, read or not, wait until the replies
+// have drained to half of it (a tsocket.WriterDrainSend), and nothing more
+// is read from it meanwhile; a reply that would take it past
+// Config.OutputHard disconnects it with a reset. A GET reply of a long
+// value is written from the stored value itself, so a client asking for
+// the same large value a thousand times costs the server the value once.
+// A client that shuts down its side with replies still waiting gets every
+// one of them (tsocket.WriterCloseSend) before the server closes.
+//
+// # Reading
+//
+// A connection reads with ReadSomeFuncSend into its loop's shared buffer
+// (demoserver.Reader), and keeps a buffer of its own only for a command
+// that a read left unfinished. A small command is parsed and run where it
+// lies. A long one is taken apart: a bulk string of more than 16 KiB is
+// read into its own buffer, the one the store keeps, with what is
+// buffered of it copied and the rest read straight from the socket
+// (ReadvSend); a length past Config.MaxBulk is a protocol error.
+//
+// # Several loops
+//
+// With a Keyspace over N loops, each key belongs to one loop (its hash
+// modulo N) and lives in that loop's Store. A command on a key another
+// loop owns is carried there with tevent.CallSend, on a copy of its
+// arguments, and its result comes back to the connection's loop, which
+// replies. A connection runs its commands in order: while one is away,
+// the next waits. DEL and EXISTS on keys of several loops run on each
+// owner, side by side, and reply with the sum.
+//
+// Everything here belongs to the loop goroutine of the Server or Store in
+// question; a Keyspace is shared, read-only, by all of them.
 package resp

@@ -6,9 +6,13 @@ import (
 	"strings"
 )
 
-// Store is the key space of the RESP server. It belongs to one loop: each
-// loop of a multi-loop server has its own (documented in the demo: keys are
-// per loop, as in a sharded deployment without a router).
+// Store is one loop's part of the key space: the keys that hash to that
+// loop (all of them, with one loop). It belongs to that loop's goroutine.
+//
+// A value, once stored, is never changed in place: SET and INCR store a
+// new slice. A GET reply is written from the stored slice without a copy,
+// and the slice a SET replaced may still be queued in some client's
+// Writer, or on its way to another loop.
 type Store struct {
 	m map[string][]byte
 }
@@ -19,91 +23,236 @@ func NewStore() *Store { return &Store{m: make(map[string][]byte)} }
 // Len returns the number of keys.
 func (s *Store) Len() int { return len(s.m) }
 
-// Exec runs one command and appends its RESP reply to out. quit reports a
-// QUIT, after which the server closes the connection once the reply is out.
+// Exec runs one command and appends its RESP reply to out, copying what it
+// keeps of args (which may alias a read buffer). quit reports a QUIT,
+// after which the server closes the connection once the reply is out.
+// It is the whole server of a single-loop key space, for callers that
+// hold every key in one Store.
 func (s *Store) Exec(args [][]byte, out []byte) (reply []byte, quit bool) {
 	if len(args) == 0 {
 		return out, false
 	}
-	cmd := args[0]
+	cmd := lookup(args[0])
+	if op, ok := cmd.keyOp(len(args)); ok {
+		return s.do(op, args[1:], false).append(out), false
+	}
+	return keyless(cmd, args, out)
+}
+
+// op is a command on keys: what a loop runs for a key it owns.
+type op uint8
+
+const (
+	opGet op = iota
+	opSet
+	opIncr
+	opDel
+	opExists
+)
+
+// multi reports whether the op takes any number of keys, each of which
+// may belong to another loop.
+func (o op) multi() bool { return o == opDel || o == opExists }
+
+// result is the outcome of an op, turned into a reply by the connection:
+// values cross loops this way, not as reply bytes, so that a large value
+// is never copied on its way to the client.
+type result struct {
+	kind resultKind
+	val  []byte // resBulk: the stored value (immutable), nil for none
+	n    int64  // resInt
+	msg  string // resErr: the message, without the leading '-'
+}
+
+type resultKind uint8
+
+const (
+	resOK resultKind = iota
+	resBulk
+	resInt
+	resErr
+)
+
+// append appends r as a reply, copying a value.
+func (r result) append(out []byte) []byte {
+	switch r.kind {
+	case resBulk:
+		return appendBulk(out, r.val)
+	case resInt:
+		return appendInt(out, r.n)
+	case resErr:
+		return appendErr(out, r.msg)
+	}
+	return append(out, "+OK\r\n"...)
+}
+
+// do runs o on a, the command's arguments after its name. owned says that
+// a is the caller's to give away (taken apart from the read buffer, or
+// copied to cross loops); otherwise what is kept is copied.
+func (s *Store) do(o op, a [][]byte, owned bool) result {
+	switch o {
+	case opGet:
+		return result{kind: resBulk, val: s.m[string(a[0])]}
+	case opSet:
+		v := a[1]
+		if !owned {
+			v = bytes.Clone(v)
+		}
+		if v == nil {
+			v = []byte{} // stored, not missing
+		}
+		s.m[string(a[0])] = v
+		return result{kind: resOK}
+	case opIncr:
+		v := int64(0)
+		if old, ok := s.m[string(a[0])]; ok {
+			n, err := strconv.ParseInt(string(old), 10, 64)
+			if err != nil {
+				return result{kind: resErr, msg: "ERR value is not an integer or out of range"}
+			}
+			v = n
+		}
+		if v == 1<<63-1 {
+			return result{kind: resErr, msg: "ERR increment or decrement would overflow"}
+		}
+		v++
+		s.m[string(a[0])] = strconv.AppendInt(nil, v, 10)
+		return result{kind: resInt, n: v}
+	}
+	n := 0
+	for _, k := range a {
+		if _, ok := s.m[string(k)]; ok {
+			n++
+			if o == opDel {
+				delete(s.m, string(k))
+			}
+		}
+	}
+	return result{kind: resInt, n: int64(n)}
+}
+
+// command is a command name, looked up once per command.
+type command uint8
+
+const (
+	cmdUnknown command = iota
+	cmdPing
+	cmdEcho
+	cmdSet
+	cmdGet
+	cmdDel
+	cmdExists
+	cmdIncr
+	cmdCommand
+	cmdConfig
+	cmdQuit
+)
+
+// lookup finds the command name, in any case, without allocating.
+func lookup(name []byte) command {
+	switch len(name) {
+	case 3:
+		switch {
+		case upperIs(name, "SET"):
+			return cmdSet
+		case upperIs(name, "GET"):
+			return cmdGet
+		case upperIs(name, "DEL"):
+			return cmdDel
+		}
+	case 4:
+		switch {
+		case upperIs(name, "PING"):
+			return cmdPing
+		case upperIs(name, "ECHO"):
+			return cmdEcho
+		case upperIs(name, "INCR"):
+			return cmdIncr
+		case upperIs(name, "QUIT"):
+			return cmdQuit
+		}
+	case 6:
+		switch {
+		case upperIs(name, "EXISTS"):
+			return cmdExists
+		case upperIs(name, "CONFIG"):
+			return cmdConfig
+		}
+	case 7:
+		if upperIs(name, "COMMAND") {
+			return cmdCommand
+		}
+	}
+	return cmdUnknown
+}
+
+// upperIs reports whether b is the upper-case ASCII word s in any case.
+// Clearing bit 5 maps exactly the ASCII letters of either case onto the
+// upper-case ones, and s holds letters only.
+func upperIs(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if b[i]&^0x20 != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// keyOp returns the op of a command on keys with nargs arguments (its
+// name included), or false for a command that touches no key or has the
+// wrong number of arguments: keyless answers those.
+func (c command) keyOp(nargs int) (op, bool) {
 	switch {
-	case eq(cmd, "PING"):
+	case c == cmdGet && nargs == 2:
+		return opGet, true
+	case c == cmdSet && nargs == 3:
+		return opSet, true
+	case c == cmdIncr && nargs == 2:
+		return opIncr, true
+	case c == cmdDel && nargs >= 2:
+		return opDel, true
+	case c == cmdExists && nargs >= 2:
+		return opExists, true
+	}
+	return 0, false
+}
+
+// keyless appends the reply to a command that touches no key, or to a
+// command on keys with the wrong number of arguments. quit reports a QUIT.
+func keyless(cmd command, args [][]byte, out []byte) (reply []byte, quit bool) {
+	switch cmd {
+	case cmdPing:
 		switch len(args) {
 		case 1:
 			return append(out, "+PONG\r\n"...), false
 		case 2:
 			return appendBulk(out, args[1]), false
 		}
-	case eq(cmd, "ECHO"):
+	case cmdEcho:
 		if len(args) == 2 {
 			return appendBulk(out, args[1]), false
 		}
-	case eq(cmd, "SET"):
-		if len(args) == 3 {
-			// The key and value alias the read buffer: copy them.
-			s.m[string(args[1])] = bytes.Clone(args[2])
-			return append(out, "+OK\r\n"...), false
-		}
-	case eq(cmd, "GET"):
-		if len(args) == 2 {
-			v, ok := s.m[string(args[1])]
-			if !ok {
-				return append(out, "$-1\r\n"...), false
-			}
-			return appendBulk(out, v), false
-		}
-	case eq(cmd, "DEL"), eq(cmd, "EXISTS"):
-		if len(args) >= 2 {
-			n := 0
-			for _, k := range args[1:] {
-				if _, ok := s.m[string(k)]; ok {
-					n++
-					if eq(cmd, "DEL") {
-						delete(s.m, string(k))
-					}
-				}
-			}
-			return appendInt(out, int64(n)), false
-		}
-	case eq(cmd, "INCR"):
-		if len(args) == 2 {
-			v := int64(0)
-			if old, ok := s.m[string(args[1])]; ok {
-				n, err := strconv.ParseInt(string(old), 10, 64)
-				if err != nil {
-					return append(out, "-ERR value is not an integer or out of range\r\n"...), false
-				}
-				v = n
-			}
-			if v == 1<<63-1 {
-				return append(out, "-ERR increment or decrement would overflow\r\n"...), false
-			}
-			v++
-			s.m[string(args[1])] = strconv.AppendInt(nil, v, 10)
-			return appendInt(out, v), false
-		}
-	case eq(cmd, "COMMAND"):
+	case cmdCommand:
 		// redis-cli asks for COMMAND DOCS at start; an empty array is a
 		// valid answer that makes it fall back to plain behaviour.
 		return append(out, "*0\r\n"...), false
-	case eq(cmd, "CONFIG"):
+	case cmdConfig:
 		// redis-benchmark reads "save" and "appendonly" with CONFIG GET.
-		if len(args) >= 3 && eq(args[1], "GET") {
+		if len(args) >= 3 && upperIs(args[1], "GET") {
 			out = append(out, "*2\r\n"...)
 			out = appendBulk(out, args[2])
 			return appendBulk(out, nil), false
 		}
 		return append(out, "+OK\r\n"...), false
-	case eq(cmd, "QUIT"):
+	case cmdQuit:
 		return append(out, "+OK\r\n"...), true
-	default:
-		return appendErr(out, "ERR unknown command '"+printable(cmd)+"'"), false
+	case cmdUnknown:
+		return appendErr(out, "ERR unknown command '"+printable(args[0])+"'"), false
 	}
-	return appendErr(out, "ERR wrong number of arguments for '"+strings.ToLower(printable(cmd))+"' command"), false
-}
-
-func eq(b []byte, s string) bool {
-	return len(b) == len(s) && strings.EqualFold(string(b), s)
+	return appendErr(out, "ERR wrong number of arguments for '"+strings.ToLower(printable(args[0]))+"' command"), false
 }
 
 func printable(b []byte) string {

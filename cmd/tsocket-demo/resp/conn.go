@@ -1,0 +1,541 @@
+package resp
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/demoserver"
+	"github.com/gotevent/gotevent/tevent"
+	"github.com/gotevent/gotevent/tsocket"
+)
+
+// Sizes that shape how a connection reads and replies. Below bigBulk and
+// zeroCopyReply a copy is cheap next to a read request or an iovec of its
+// own: bigBulk is the size of the loop's shared read buffer, so a value
+// that one read can bring in takes the small-command path.
+const (
+	// bigBulk is the length past which a bulk string not yet buffered
+	// whole is read straight from the socket into a buffer of its own,
+	// its final one, rather than through the read buffer.
+	bigBulk = 16 << 10
+	// takeApartAt is how much of an incomplete multibulk command may wait
+	// in the read buffer: past it, the arguments complete so far are
+	// copied out and the buffer holds only the one being read.
+	takeApartAt = 64 << 10
+	// zeroCopyReply is the length from which a GET reply is written from
+	// the stored value itself; a shorter one is copied into the replies.
+	zeroCopyReply = 4 << 10
+	// flushAt is how many bytes of replies gather before they are handed
+	// to the Writer, whose hard limit then sees them.
+	flushAt = 64 << 10
+	// idleOut is the largest reply buffer a connection keeps once all of
+	// it is written.
+	idleOut = 4 << 10
+)
+
+// waitKind is what a connection waits for; it runs commands only while it
+// waits for nothing, which is what keeps them in order.
+type waitKind uint8
+
+const (
+	waitNone  waitKind = iota
+	waitRead           // a read into the read buffer (demoserver.Reader)
+	waitBulk           // a large bulk string read into its own buffer
+	waitCall           // a command running on the loop that owns its keys
+	waitDrain          // the replies are over the soft limit
+)
+
+// conn is one client connection of a Server, on the server's loop.
+type conn struct {
+	srv  *Server
+	s    *tsocket.Stream
+	r    demoserver.Reader
+	w    *tsocket.Writer
+	wait waitKind
+	args [][]byte
+	part *partial // a command being taken apart, or nil
+
+	// out gathers replies; out[:outAt] has been handed to w, which holds
+	// it until written, so it is only appended to, and reused once w has
+	// written everything.
+	out   []byte
+	outAt int
+
+	calls int    // parts of the command in flight on other loops
+	res   result // their result so far
+
+	stopping bool // the server shuts down: close once the command in flight is answered
+	closing  bool // no more commands: w delivers what it holds, then closes
+	closed   bool
+	// readNow is set on a TLS stream until its first read: crypto/tls may
+	// hold the first request already (see demoserver.Reader.ReadNow).
+	readNow bool
+	iov     [1][]byte
+
+	// Bound once, so that a read, a drain or a call allocates no closure.
+	readDoneFn  func(error)
+	bulkReadFn  func(*tevent.Req[int])
+	drainedFn   func(*tevent.Req[struct{}])
+	callDoneFn  func(*tevent.Req[result])
+	closeDoneFn func(*tevent.Req[struct{}])
+}
+
+// partial is a multibulk command being taken apart: its arguments are
+// copies, or large values read into their own buffers, so they belong to
+// the command and may be stored as they are.
+type partial struct {
+	args [][]byte
+	left int    // arguments still to come
+	bulk []byte // the large one being read: its bytes and CRLF
+}
+
+func newConn(srv *Server, s *tsocket.Stream) *conn {
+	c := &conn{srv: srv, s: s}
+	c.r = demoserver.NewReader(MaxBuffer, srv.shared)
+	c.w = tsocket.NewWriter(srv.ev, s, tsocket.WriterLimits{Soft: srv.cfg.OutputSoft, Hard: srv.cfg.OutputHard})
+	c.readDoneFn, c.bulkReadFn, c.drainedFn = c.readDone, c.bulkRead, c.drained
+	c.callDoneFn, c.closeDoneFn = c.callDone, c.closeDone
+	return c
+}
+
+// open reports whether the connection still runs commands.
+func (c *conn) open() bool { return !c.closing && !c.closed }
+
+// process runs the commands buffered, in order, one at a time: before
+// each, it checks the replies against the soft limit and pauses there.
+// It stops at a command that must wait (a read, a call to another loop),
+// and reads once the buffer holds no complete command.
+func (c *conn) process() {
+	c.recycle()
+	buf := c.r.Buffered()
+	pos := 0
+	for c.wait == waitNone && c.open() {
+		if c.overSoft() {
+			c.pause()
+			break
+		}
+		n, more := c.step(buf[pos:])
+		pos += n
+		if !more {
+			break
+		}
+		if len(c.out)-c.outAt >= flushAt {
+			c.flush()
+		}
+	}
+	clear(c.args[:cap(c.args)]) // no reference into the read buffer stays
+	c.r.Consume(pos)
+	c.flush()
+	if c.wait == waitNone && c.open() {
+		c.read()
+	}
+}
+
+// step runs the command at the front of b, or takes it apart, and
+// returns the bytes it used and whether to go on with the next.
+func (c *conn) step(b []byte) (int, bool) {
+	if c.part != nil {
+		return c.stepPart(b)
+	}
+	args, n, err := c.srv.parser.Parse(b, c.args[:0])
+	switch {
+	case err != nil:
+		c.protocolError(err)
+		return 0, false
+	case n == 0:
+		return c.takeApart(b)
+	case args != nil:
+		c.args = args[:0]
+		c.exec(args, false)
+	}
+	return n, true
+}
+
+// takeApart starts taking apart the incomplete command at the front of b
+// if waiting for it whole would cost: its next argument is large, or much
+// of it is buffered already.
+func (c *conn) takeApart(b []byte) (int, bool) {
+	p, ok, err := c.srv.parser.Start(b, c.args[:0])
+	if err != nil {
+		c.protocolError(err)
+		return 0, false
+	}
+	if !ok || p.Next <= bigBulk && len(b) < takeApartAt {
+		return 0, false // wait in the read buffer
+	}
+	c.part = &partial{}
+	return c.advance(b, p)
+}
+
+// stepPart goes on with the command taken apart.
+func (c *conn) stepPart(b []byte) (int, bool) {
+	if c.part.left == 0 {
+		args := c.part.args
+		c.part = nil
+		c.exec(args, true)
+		return 0, true
+	}
+	p, err := c.srv.parser.More(b, c.part.left, c.args[:0])
+	if err != nil {
+		c.protocolError(err)
+		return 0, false
+	}
+	return c.advance(b, p)
+}
+
+// advance takes what p parsed of b into the command taken apart, and
+// starts reading its next argument straight into place if it is large.
+func (c *conn) advance(b []byte, p Partial) (int, bool) {
+	for _, a := range p.Args {
+		c.part.args = append(c.part.args, ownedCopy(a))
+	}
+	c.part.left = p.Left
+	used := p.Used
+	switch {
+	case p.Left == 0:
+		return used, true // run by the next step
+	case p.Next > bigBulk:
+		used += p.NextHeader
+		used += c.startBulk(b[used:], p.Next)
+		return used, c.wait == waitNone && c.open()
+	}
+	return used, false
+}
+
+// startBulk reads a bulk string of n bytes into a buffer of its own: what
+// b holds of it, then the rest straight from the socket. It returns the
+// bytes of b it took.
+func (c *conn) startBulk(b []byte, n int64) int {
+	buf := make([]byte, n+2) // the value and its CRLF
+	k := copy(buf, b)
+	if k == len(buf) {
+		c.endBulk(buf)
+		return k
+	}
+	c.part.bulk = buf
+	c.iov[0] = buf[k:]
+	c.wait = waitBulk
+	tsocket.ReadvSend(c.srv.ev, c.s, c.iov[:]).SetCallback(c.bulkReadFn)
+	return k
+}
+
+func (c *conn) bulkRead(req *tevent.Req[int]) {
+	_, err := tsocket.ReadvRecv(req)
+	c.wait = waitNone
+	c.iov[0] = nil
+	buf := c.part.bulk
+	c.part.bulk = nil
+	switch {
+	case !c.open():
+	case err != nil:
+		c.readFailed(err)
+	case c.endBulk(buf):
+		c.process()
+	}
+}
+
+// endBulk adds a bulk string read whole, with its CRLF, to the command.
+func (c *conn) endBulk(buf []byte) bool {
+	n := len(buf) - 2
+	if buf[n] != '\r' || buf[n+1] != '\n' {
+		c.protocolError(protoErr("bulk string not followed by CRLF"))
+		return false
+	}
+	c.part.args = append(c.part.args, buf[:n:n])
+	c.part.left--
+	return true
+}
+
+// exec runs one command. owned says the arguments are the command's own
+// (taken apart), so a value is stored without another copy. A command on
+// a key another loop owns is carried there; the connection waits for it.
+func (c *conn) exec(args [][]byte, owned bool) {
+	cmd := lookup(args[0])
+	o, ok := cmd.keyOp(len(args))
+	if !ok {
+		var quit bool
+		c.out, quit = keyless(cmd, args, c.out)
+		if quit {
+			c.finish()
+		}
+		return
+	}
+	srv := c.srv
+	keys := args[1:]
+	switch {
+	case srv.ks.Loops() == 1:
+		c.reply(srv.store.do(o, keys, owned))
+	case o.multi():
+		c.execMulti(o, keys, owned)
+	default:
+		owner := srv.ks.Owner(keys[0])
+		if owner == srv.self {
+			c.reply(srv.store.do(o, keys, owned))
+			return
+		}
+		if !owned {
+			keys = cloneArgs(keys) // the read buffer is reused meanwhile
+		}
+		c.res = result{kind: resInt}
+		c.call(owner, o, keys)
+	}
+}
+
+// execMulti runs DEL or EXISTS on several keys: on each loop that owns
+// some of them, this one at once and the others by calls that run side by
+// side; the reply is the sum.
+func (c *conn) execMulti(o op, keys [][]byte, owned bool) {
+	srv := c.srv
+	owners := make([]int, len(keys))
+	for i, k := range keys {
+		owners[i] = srv.ks.Owner(k)
+	}
+	c.res = result{kind: resInt}
+	var part [][]byte
+	for owner := range srv.ks.Loops() {
+		part = part[:0]
+		for i, k := range keys {
+			if owners[i] == owner {
+				part = append(part, k)
+			}
+		}
+		switch {
+		case len(part) == 0:
+		case owner == srv.self:
+			c.res.n += srv.store.do(o, part, owned).n
+		default:
+			c.call(owner, o, cloneArgs(part))
+		}
+	}
+	if c.calls == 0 {
+		c.reply(c.res)
+		c.res = result{}
+	}
+}
+
+// call runs o on keys on the loop owner, whose store holds them; keys
+// are the call's own.
+func (c *conn) call(owner int, o op, keys [][]byte) {
+	st := c.srv.ks.Store(owner)
+	req := tevent.CallSend(c.srv.ev, c.srv.ks.loops[owner], func() (result, error) {
+		return st.do(o, keys, true), nil
+	})
+	req.SetCallback(c.callDoneFn)
+	c.calls++
+	c.wait = waitCall
+}
+
+func (c *conn) callDone(req *tevent.Req[result]) {
+	res, err := tevent.CallRecv(req)
+	if err != nil {
+		res = result{kind: resErr, msg: "ERR " + err.Error()}
+	}
+	switch {
+	case c.res.kind == resErr: // the first error is the reply
+	case res.kind == resInt && c.res.kind == resInt:
+		c.res.n += res.n
+	default:
+		c.res = res
+	}
+	if c.calls--; c.calls > 0 {
+		return
+	}
+	c.wait = waitNone
+	res, c.res = c.res, result{}
+	if !c.open() {
+		return
+	}
+	c.reply(res)
+	if c.stopping {
+		c.finish()
+		return
+	}
+	c.process()
+}
+
+// reply adds the reply of an op. A long value is handed to the Writer as
+// it is stored, between a header and a CRLF in the replies.
+func (c *conn) reply(r result) {
+	if r.kind != resBulk || len(r.val) < zeroCopyReply {
+		c.out = r.append(c.out)
+		return
+	}
+	c.out = append(c.out, '$')
+	c.out = strconv.AppendInt(c.out, int64(len(r.val)), 10)
+	c.out = append(c.out, '\r', '\n')
+	c.write(c.out[c.outAt:], r.val)
+	c.outAt = len(c.out)
+	c.out = append(c.out, '\r', '\n')
+}
+
+// write queues bufs on the Writer. Past the hard limit the client is
+// disconnected; a failed write means it is gone.
+func (c *conn) write(bufs ...[]byte) {
+	err := c.w.Write(bufs...)
+	switch {
+	case err == nil:
+	case errors.Is(err, tsocket.ErrWriterFull):
+		c.kill()
+	default:
+		c.close()
+	}
+}
+
+// flush hands the replies gathered to the Writer.
+func (c *conn) flush() {
+	if c.outAt < len(c.out) && !c.closed {
+		c.write(c.out[c.outAt:])
+		c.outAt = len(c.out)
+	}
+}
+
+// recycle reuses the reply buffer once the Writer has written all of it,
+// and starts a new one rather than grow one mostly handed out.
+func (c *conn) recycle() {
+	switch {
+	case c.outAt < len(c.out):
+	case c.w.Buffered() == 0:
+		if cap(c.out) > idleOut {
+			c.out = nil
+		} else {
+			c.out = c.out[:0]
+		}
+		c.outAt = 0
+	case cap(c.out)-len(c.out) < len(c.out):
+		c.out, c.outAt = make([]byte, 0, min(cap(c.out), flushAt)), 0
+	}
+}
+
+// overSoft reports whether the replies waiting, handed to the Writer or
+// not, are over the soft limit.
+func (c *conn) overSoft() bool {
+	soft := c.srv.cfg.OutputSoft
+	return soft > 0 && c.w.Buffered()+len(c.out)-c.outAt > soft
+}
+
+// pause waits until the replies have drained to half the soft limit: the
+// commands buffered wait, and nothing more is read.
+func (c *conn) pause() {
+	c.flush()
+	if !c.open() {
+		return
+	}
+	c.wait = waitDrain
+	tsocket.WriterDrainSend(c.srv.ev, c.w, c.srv.cfg.OutputSoft/2).SetCallback(c.drainedFn)
+}
+
+func (c *conn) drained(req *tevent.Req[struct{}]) {
+	err := tsocket.WriterDrainRecv(req)
+	c.wait = waitNone
+	switch {
+	case !c.open():
+	case err != nil:
+		c.close() // the write failed: the client is gone
+	default:
+		c.process()
+	}
+}
+
+func (c *conn) read() {
+	var err error
+	if c.readNow {
+		c.readNow = false
+		err = c.r.ReadNow(c.srv.ev, c.s, c.readDoneFn)
+	} else {
+		err = c.r.Read(c.srv.ev, c.s, c.readDoneFn)
+	}
+	if err != nil {
+		c.protocolError(err) // demoserver.ErrBufferFull
+		return
+	}
+	c.wait = waitRead
+}
+
+func (c *conn) readDone(err error) {
+	c.wait = waitNone
+	switch {
+	case !c.open():
+	case err != nil:
+		c.readFailed(err)
+	default:
+		c.process()
+	}
+}
+
+// readFailed ends the connection after a read: at the end of the input,
+// after delivering the replies (a client that shut down its side still
+// gets them all); after an error, at once.
+func (c *conn) readFailed(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		c.finish()
+		return
+	}
+	if !errors.Is(err, net.ErrClosed) {
+		c.srv.logf("resp: %v: read: %v", c.s.RemoteAddress(), err)
+	}
+	c.close()
+}
+
+// protocolError answers err as Redis does, and closes the connection once
+// the reply is out.
+func (c *conn) protocolError(err error) {
+	c.srv.logf("resp: %v: %v", c.s.RemoteAddress(), err)
+	c.out = AppendError(c.out, err)
+	c.finish()
+}
+
+// shutdown is the server's shutdown hook: the command in flight, if any,
+// is answered, then the replies go out and the connection closes.
+func (c *conn) shutdown() {
+	if c.wait == waitCall {
+		c.stopping = true
+		return
+	}
+	c.finish()
+}
+
+// finish runs no more commands: the Writer delivers every reply, then
+// closes the stream.
+func (c *conn) finish() {
+	if !c.open() {
+		return
+	}
+	c.flush()
+	if c.closed {
+		return
+	}
+	c.closing = true
+	tsocket.WriterCloseSend(c.srv.ev, c.w).SetCallback(c.closeDoneFn)
+}
+
+func (c *conn) closeDone(req *tevent.Req[struct{}]) {
+	// An error here is a write that failed: the client left first.
+	_ = tsocket.WriterCloseRecv(req)
+	c.drop()
+}
+
+// kill disconnects a client whose replies would pass the hard limit, with
+// a reset, so that it learns at once.
+func (c *conn) kill() {
+	c.srv.logf("resp: %v: replies over the %d-byte hard output limit: disconnected", c.s.RemoteAddress(), c.srv.cfg.OutputHard)
+	// A stream that cannot take the option is closed all the same.
+	_ = c.s.SetLinger(0)
+	c.close()
+}
+
+// close closes the stream at once.
+func (c *conn) close() {
+	if c.closed {
+		return
+	}
+	c.drop()
+	// close(2) of a socket being dropped tells the client nothing more.
+	_ = c.s.Close()
+}
+
+func (c *conn) drop() {
+	c.closed = true
+	delete(c.srv.conns, c.s)
+}

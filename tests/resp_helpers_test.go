@@ -1,0 +1,154 @@
+package tests
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
+	"github.com/gotevent/gotevent/tevent"
+)
+
+// respServer is the demo's RESP server on a loop of its own, for tests
+// that need its configuration, its connection count or its log.
+type respServer struct {
+	addr string
+	ev   *tevent.Context
+	srv  *resp.Server
+
+	mu   sync.Mutex
+	logs []string
+}
+
+func startRESPWith(t testing.TB, cfg resp.Config) *respServer {
+	t.Helper()
+	rs := &respServer{}
+	runLoop(t, func(ev *tevent.Context) func() {
+		l := listen(t, ev)
+		rs.addr, rs.ev = tcpAddr(l.Addr()), ev
+		rs.srv = resp.NewServer(ev, l, resp.NewKeyspace(ev), cfg)
+		rs.srv.Log = func(format string, args ...any) {
+			rs.mu.Lock()
+			rs.logs = append(rs.logs, fmt.Sprintf(format, args...))
+			rs.mu.Unlock()
+		}
+		return rs.srv.Close
+	})
+	return rs
+}
+
+// conns asks the loop for the server's connection count.
+func (rs *respServer) conns(t testing.TB) int {
+	t.Helper()
+	got := make(chan int, 1)
+	if err := rs.ev.Post(func() { got <- rs.srv.Conns() }); err != nil {
+		t.Fatal(err)
+	}
+	return <-got
+}
+
+// waitConns waits until the server holds n connections. The server learns
+// of a client's end from its loop, a little after the client acted, so a
+// timer on that loop looks again every millisecond, for ioTimeout at most.
+func (rs *respServer) waitConns(t testing.TB, n int) {
+	t.Helper()
+	got := make(chan int, 1)
+	deadline := time.Now().Add(ioTimeout)
+	if err := rs.ev.Post(func() {
+		rs.ev.AddTimer(rs.ev.Now(), func(te *tevent.Timer, now time.Time) {
+			if c := rs.srv.Conns(); c == n || now.After(deadline) {
+				got <- c
+				return
+			}
+			te.Reset(now.Add(time.Millisecond))
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-got; c != n {
+		t.Fatalf("the server holds %d connections after %v, want %d", c, ioTimeout, n)
+	}
+}
+
+// logged returns the log lines containing s.
+func (rs *respServer) logged(s string) []string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []string
+	for _, l := range rs.logs {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// respConn is a RESP client over net.Conn.
+type respConn struct {
+	t    testing.TB
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dialRESP(t testing.TB, addr string) *respConn {
+	t.Helper()
+	c := dial(t, addr)
+	return &respConn{t: t, conn: c.conn, r: bufio.NewReaderSize(c.conn, 64<<10)}
+}
+
+func (c *respConn) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.conn, s); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// setValue starts a server with cfg and a client that has SET k to a value
+// of size bytes, which it returns.
+func setValue(t testing.TB, cfg resp.Config, size int) (*respServer, *respConn, string) {
+	t.Helper()
+	rs := startRESPWith(t, cfg)
+	c := dialRESP(t, rs.addr)
+	set, v := bulkCmd(size, "SET", "k")
+	c.send(set)
+	if got := c.reply(); got != "+OK" {
+		t.Fatalf("SET of %d bytes = %q", size, got)
+	}
+	return rs, c, v
+}
+
+// do sends one command and returns its reply, as readReply renders it.
+func (c *respConn) do(args ...string) string {
+	c.t.Helper()
+	c.send(respCmd(args...))
+	return c.reply()
+}
+
+func (c *respConn) reply() string {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	return readReply(c.t, c.r)
+}
+
+// bulkCmd encodes a command whose last argument is n bytes of a pattern
+// that tells where a byte is, so a value that comes back shifted or cut
+// is caught.
+func bulkCmd(n int, args ...string) (cmd, value string) {
+	return respCmd(append(args, patterned(n))...), patterned(n)
+}
+
+func patterned(n int) string {
+	var b strings.Builder
+	b.Grow(n + 16)
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(' ')
+	}
+	return b.String()[:n]
+}
