@@ -226,3 +226,43 @@ type panicTB struct{ testing.TB }
 func (p *panicTB) Helper()                           {}
 func (p *panicTB) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
 func (p *panicTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+// A GET flood on another loop's key is paused at the soft limit as one on
+// the connection's own loop is: the run of GETs carried to the owner stops
+// where the replies would pass the soft limit, instead of bringing back
+// 64 MiB at once and passing the hard one. Twelve connections, each on
+// its own key, make it certain that some flood crosses between the loops.
+func TestRESPLoopsGetFloodIsPaused(t *testing.T) {
+	const conns, gets = 12, 300
+	ls, addr := startRESPLoops(t, 2)
+	value := patterned(1 << 20)
+	var cs []*respConn
+	for i := range conns {
+		c := dialRESP(t, addr)
+		key := fmt.Sprint("flood", i)
+		if got := c.do("SET", key, value); got != "+OK" {
+			t.Fatalf("SET = %q", got)
+		}
+		c.send(strings.Repeat("GET "+key+"\r\n", gets))
+		cs = append(cs, c)
+	}
+	// Each flood is under way once a PING on a fresh connection is
+	// answered after it; then none may have been dropped.
+	if got := dialRESP(t, addr).do("PING"); got != "+PONG" {
+		t.Fatalf("PING during the floods = %q", got)
+	}
+	per, err := ls.Conns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per[0]+per[1] != conns+1 {
+		t.Fatalf("connections per loop %v: a flooding client was dropped", per)
+	}
+	for i, c := range cs {
+		for j := range 3 {
+			if got := c.reply(); got != "$"+value {
+				t.Fatalf("client %d, GET %d: %d bytes, not the value", i, j, len(got)-1)
+			}
+		}
+	}
+}

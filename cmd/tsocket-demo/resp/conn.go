@@ -63,8 +63,10 @@ type conn struct {
 	out   []byte
 	outAt int
 
-	calls int    // parts of the command in flight on other loops
-	res   result // their result so far
+	calls int      // calls in flight on other loops
+	multi bool     // they are the parts of one DEL or EXISTS,
+	res   result   // whose result so far this is
+	run   []runCmd // or they are one run of commands, whose bytes after the first are still buffered
 
 	stopping bool // the server shuts down: close once the command in flight is answered
 	closing  bool // no more commands: w delivers what it holds, then closes
@@ -78,7 +80,7 @@ type conn struct {
 	readDoneFn  func(error)
 	bulkReadFn  func(*tevent.Req[int])
 	drainedFn   func(*tevent.Req[struct{}])
-	callDoneFn  func(*tevent.Req[result])
+	callDoneFn  func(*tevent.Req[[]result])
 	closeDoneFn func(*tevent.Req[struct{}])
 }
 
@@ -148,7 +150,7 @@ func (c *conn) step(b []byte) (int, bool) {
 		return c.takeApart(b)
 	case args != nil:
 		c.args = args[:0]
-		c.exec(args, false)
+		c.exec(args, false, b[n:])
 	}
 	return n, true
 }
@@ -174,7 +176,7 @@ func (c *conn) stepPart(b []byte) (int, bool) {
 	if c.part.left == 0 {
 		args := c.part.args
 		c.part = nil
-		c.exec(args, true)
+		c.exec(args, true, nil)
 		return 0, true
 	}
 	p, err := c.srv.parser.More(b, c.part.left, c.args[:0])
@@ -249,9 +251,10 @@ func (c *conn) endBulk(buf []byte) bool {
 }
 
 // exec runs one command. owned says the arguments are the command's own
-// (taken apart), so a value is stored without another copy. A command on
-// a key another loop owns is carried there; the connection waits for it.
-func (c *conn) exec(args [][]byte, owned bool) {
+// (taken apart), so a value is stored without another copy. rest is what
+// the buffer holds after the command, or nil. A command on a key another
+// loop owns is carried there; the connection waits for it.
+func (c *conn) exec(args [][]byte, owned bool, rest []byte) {
 	cmd := lookup(args[0])
 	o, ok := cmd.keyOp(len(args))
 	if !ok {
@@ -278,8 +281,7 @@ func (c *conn) exec(args [][]byte, owned bool) {
 		if !owned {
 			keys = cloneArgs(keys) // the read buffer is reused meanwhile
 		}
-		c.res = result{kind: resInt}
-		c.call(owner, o, keys)
+		c.callRun(owner, runCmd{o: o, keys: keys}, rest)
 	}
 }
 
@@ -306,7 +308,8 @@ func (c *conn) execMulti(o op, keys [][]byte, owned bool) {
 		case owner == srv.self:
 			c.res.n += srv.store.do(o, part, owned).n
 		default:
-			c.call(owner, o, cloneArgs(part))
+			c.multi = true
+			c.call(owner, []runCmd{{o: o, keys: cloneArgs(part)}}, -1)
 		}
 	}
 	if c.calls == 0 {
@@ -315,39 +318,84 @@ func (c *conn) execMulti(o op, keys [][]byte, owned bool) {
 	}
 }
 
-// call runs o on keys on the loop owner, whose store holds them; keys
-// are the call's own.
-func (c *conn) call(owner int, o op, keys [][]byte) {
+// maxRun is the most commands one call carries to another loop.
+const maxRun = 64
+
+// callRun carries first, and the commands after it in rest on keys of the
+// same loop, to that loop in one call: a run of a pipeline that runs
+// there in order, as it would one by one, for one round trip. The loop
+// stops where the replies would pass the soft limit, as the connection
+// would; the commands it did not run stay buffered.
+func (c *conn) callRun(owner int, first runCmd, rest []byte) {
+	run := []runCmd{first}
+	var scratch [8][]byte
+	for len(run) < maxRun && len(rest) > 0 {
+		args, n, err := c.srv.parser.Parse(rest, scratch[:0])
+		if err != nil || n == 0 || args == nil {
+			break
+		}
+		o, ok := lookup(args[0]).keyOp(len(args))
+		if !ok || o.multi() || c.srv.ks.Owner(args[1]) != owner {
+			break
+		}
+		run = append(run, runCmd{o: o, keys: cloneArgs(args[1:]), n: n})
+		rest = rest[n:]
+	}
+	budget := -1
+	if soft := c.srv.cfg.OutputSoft; soft > 0 {
+		budget = max(soft-c.w.Buffered()-(len(c.out)-c.outAt), 0)
+	}
+	c.run = run
+	c.call(owner, run, budget)
+}
+
+// call runs the commands of run on the loop owner, whose store holds
+// their keys, which are the call's own.
+func (c *conn) call(owner int, run []runCmd, budget int) {
 	st := c.srv.ks.Store(owner)
-	req := tevent.CallSend(c.srv.ev, c.srv.ks.loops[owner], func() (result, error) {
-		return st.do(o, keys, true), nil
+	req := tevent.CallSend(c.srv.ev, c.srv.ks.loops[owner], func() ([]result, error) {
+		return st.doRun(run, budget), nil
 	})
 	req.SetCallback(c.callDoneFn)
 	c.calls++
 	c.wait = waitCall
 }
 
-func (c *conn) callDone(req *tevent.Req[result]) {
-	res, err := tevent.CallRecv(req)
+func (c *conn) callDone(req *tevent.Req[[]result]) {
+	rs, err := tevent.CallRecv(req)
 	if err != nil {
-		res = result{kind: resErr, msg: "ERR " + err.Error()}
+		rs = []result{{kind: resErr, msg: "ERR " + err.Error()}}
 	}
-	switch {
-	case c.res.kind == resErr: // the first error is the reply
-	case res.kind == resInt && c.res.kind == resInt:
-		c.res.n += res.n
-	default:
-		c.res = res
-	}
-	if c.calls--; c.calls > 0 {
-		return
+	c.calls--
+	if c.multi {
+		switch r := rs[0]; {
+		case c.res.kind == resErr: // the first error is the reply
+		case r.kind == resInt:
+			c.res.n += r.n
+		default:
+			c.res = r
+		}
+		if c.calls > 0 {
+			return
+		}
+		rs, c.res, c.multi = []result{c.res}, result{}, false
+	} else {
+		// The commands of the run after the first are still buffered:
+		// those that ran are done with.
+		used := 0
+		for _, rc := range c.run[1:len(rs)] {
+			used += rc.n
+		}
+		c.r.Consume(used)
+		c.run = nil
 	}
 	c.wait = waitNone
-	res, c.res = c.res, result{}
 	if !c.open() {
 		return
 	}
-	c.reply(res)
+	for _, r := range rs {
+		c.reply(r)
+	}
 	if c.stopping {
 		c.finish()
 		return

@@ -43,8 +43,11 @@
 // loop owns is carried there with tevent.CallSend, on a copy of its
 // arguments, and its result comes back to the connection's loop, which
 // replies. A connection runs its commands in order: while one is away,
-// the next waits. DEL and EXISTS on keys of several loops run on each
-// owner, side by side, and reply with the sum.
+// the next waits. A run of pipelined commands on keys of one other loop
+// goes there in one call (up to 64, stopping where the replies would pass
+// the soft limit), which runs them in order as they would run one by one.
+// DEL and EXISTS on keys of several loops run on each owner, side by side,
+// and reply with the sum.
 //
 // Everything here belongs to the loop goroutine of the Server or Store in
 // question; a Keyspace is shared, read-only, by all of them.

@@ -86,6 +86,45 @@ func (r result) append(out []byte) []byte {
 	return append(out, "+OK\r\n"...)
 }
 
+// runCmd is a command of a run carried to the loop that owns its keys: n
+// is the length of its bytes in the read buffer.
+type runCmd struct {
+	o    op
+	keys [][]byte
+	n    int
+}
+
+// doRun runs the commands of run in order, and stops before one once the
+// replies so far take more than budget bytes (a negative budget is none);
+// the first always runs.
+func (s *Store) doRun(run []runCmd, budget int) []result {
+	out := make([]result, 0, len(run))
+	size := 0
+	for i, rc := range run {
+		if i > 0 && budget >= 0 && size > budget {
+			break
+		}
+		r := s.do(rc.o, rc.keys, true)
+		size += r.size()
+		out = append(out, r)
+	}
+	return out
+}
+
+// size is about how many bytes r takes as a reply: exactly, but for the
+// digits of an integer.
+func (r result) size() int {
+	switch r.kind {
+	case resBulk:
+		return len(r.val) + 16
+	case resInt:
+		return 22
+	case resErr:
+		return len(r.msg) + 3
+	}
+	return 5
+}
+
 // do runs o on a, the command's arguments after its name. owned says that
 // a is the caller's to give away (taken apart from the read buffer, or
 // copied to cross loops); otherwise what is kept is copied.
