@@ -78,6 +78,7 @@ func TestCryptoTLSToleratesTemporaryReadErrors(t *testing.T) {
 
 func isTemporary(err error) bool {
 	var ne net.Error
+	//lint:ignore SA1019 crypto/tls decides on Temporary(), which is what this pins
 	return errors.As(err, &ne) && ne.Timeout() && ne.Temporary()
 }
 

@@ -453,8 +453,7 @@ func TestTLSLoopServesDuringHandshakes(t *testing.T) {
 		}
 		done := 0
 		ticks, answers := 0, 0
-		var tick func(*tevent.Timer, time.Time)
-		tick = func(tm *tevent.Timer, now time.Time) {
+		tick := func(tm *tevent.Timer, now time.Time) {
 			ticks++
 			if done < n {
 				tm.Reset(now.Add(time.Millisecond))

@@ -1,0 +1,12 @@
+package record_test
+
+import (
+	"testing"
+
+	"github.com/gotevent/gotevent/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(testutil.CheckFDs(m))
+}
