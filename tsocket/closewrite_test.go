@@ -185,29 +185,6 @@ func (c *eofConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// tlsPeer runs fn on the one connection a listener of the standard
-// library accepts, on a goroutine, and reports its result once the
-// listener and the connection are closed, so that a test's descriptor
-// count is back where it was by then.
-func tlsPeer(t *testing.T, fn func(c net.Conn) error) (net.Addr, <-chan error) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		c, err := l.Accept()
-		l.Close()
-		if err == nil {
-			err = fn(c)
-			c.Close()
-		}
-		done <- err
-	}()
-	return l.Addr(), done
-}
-
 // On a TLS stream close_notify goes before the shutdown: a crypto/tls
 // peer reads every byte and then io.EOF from the alert, and the stream
 // still reads its reply. A write afterwards is net.ErrClosed.
@@ -216,7 +193,7 @@ func TestCloseWriteTLS(t *testing.T) {
 		const size = 4 << 20
 		ev := newCtx()
 		cfg := testutil.TLS(t)
-		addr, done := tlsPeer(t, func(c net.Conn) error {
+		addr, done := stdPeer(t, func(c net.Conn) error {
 			ec := &eofConn{Conn: c}
 			tc := tls.Server(ec, cfg.Server)
 			data, err := io.ReadAll(tc) // to io.EOF
@@ -231,19 +208,7 @@ func TestCloseWriteTLS(t *testing.T) {
 			}
 			return tc.Close()
 		})
-		ap, _ := tsocket.ParseAddress(addr.String())
-		creq := tsocket.ConnectSend(ev, nil, ap)
-		poll(t, creq)
-		plain, err := tsocket.ConnectRecv(creq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := tsocket.TLSClientSend(ev, plain, cfg.Client)
-		poll(t, hs)
-		s, err := tsocket.TLSClientRecv(hs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := dialTLS(t, ev, addr, cfg.Client)
 		defer s.Close()
 		wreq := tsocket.WritevSend(ev, s, [][]byte{make([]byte, size)})
 		cw := tsocket.CloseWriteSend(ev, s)

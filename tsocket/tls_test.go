@@ -151,8 +151,10 @@ func TestTLSStreamRequests(t *testing.T) {
 	})
 }
 
-// serveTLSGoroutine runs fn on the goroutine side of a net.Pipe-like TCP
-// connection made with the standard library, for interop tests.
+// stdPeer runs fn on the one connection a listener of the standard
+// library accepts, on a goroutine, and reports its result once the
+// listener and the connection are closed, so that a test's descriptor
+// count is back where it was by then.
 func stdPeer(t *testing.T, fn func(c net.Conn) error) (net.Addr, <-chan error) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -201,18 +203,7 @@ func TestTLSInteropWithCryptoTLS(t *testing.T) {
 				}
 				done <- err
 			}()
-			areq := tsocket.AcceptSend(ev, l)
-			poll(t, areq)
-			plain, err := tsocket.AcceptRecv(areq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := tsocket.TLSServerSend(ev, plain, cfg.Server)
-			poll(t, hs)
-			s, err := tsocket.TLSServerRecv(hs)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := acceptTLS(t, ev, l, cfg.Server)
 			defer s.Close()
 			r := tsocket.NewReader(ev, s, 100)
 			lr := tsocket.ReadUntilSend(ev, r, []byte("\n"))
@@ -239,19 +230,7 @@ func TestTLSInteropWithCryptoTLS(t *testing.T) {
 				}
 				return err
 			})
-			ap, _ := tsocket.ParseAddress(addr.String())
-			creq := tsocket.ConnectSend(ev, nil, ap)
-			poll(t, creq)
-			plain, err := tsocket.ConnectRecv(creq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := tsocket.TLSClientSend(ev, plain, cfg.Client)
-			poll(t, hs)
-			s, err := tsocket.TLSClientRecv(hs)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := dialTLS(t, ev, addr, cfg.Client)
 			defer s.Close()
 			writeAll(t, ev, s, []byte("hi\n"))
 			var all []byte
@@ -600,18 +579,7 @@ func TestTLSRequestBehindFinished(t *testing.T) {
 			raw.Close() // before the result: the test's fd check follows it
 			clientErr <- err
 		}()
-		areq := tsocket.AcceptSend(ev, l)
-		poll(t, areq)
-		plain, err := tsocket.AcceptRecv(areq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := tsocket.TLSServerSend(ev, plain, cfg.Server)
-		poll(t, hs)
-		s, err := tsocket.TLSServerRecv(hs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := acceptTLS(t, ev, l, cfg.Server)
 		buf := make([]byte, 64)
 		rd := tsocket.ReadSomeFuncSend(ev, s, func() []byte { return buf })
 		rd.SetEndTime(ev.Now().Add(10 * time.Second))
@@ -625,4 +593,46 @@ func TestTLSRequestBehindFinished(t *testing.T) {
 			t.Fatalf("client: %v", err)
 		}
 	})
+}
+
+// acceptTLS accepts one connection on l and returns it upgraded to TLS as
+// the server.
+func acceptTLS(t *testing.T, ev *tevent.Context, l *tsocket.Listener, cfg *tls.Config) *tsocket.Stream {
+	t.Helper()
+	areq := tsocket.AcceptSend(ev, l)
+	poll(t, areq)
+	plain, err := tsocket.AcceptRecv(areq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := tsocket.TLSServerSend(ev, plain, cfg)
+	poll(t, hs)
+	s, err := tsocket.TLSServerRecv(hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// dialTLS connects to addr, a net.Addr of a standard-library peer, and
+// returns the stream upgraded to TLS as the client.
+func dialTLS(t *testing.T, ev *tevent.Context, addr net.Addr, cfg *tls.Config) *tsocket.Stream {
+	t.Helper()
+	ap, err := tsocket.ParseAddress(addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	creq := tsocket.ConnectSend(ev, nil, ap)
+	poll(t, creq)
+	plain, err := tsocket.ConnectRecv(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := tsocket.TLSClientSend(ev, plain, cfg)
+	poll(t, hs)
+	s, err := tsocket.TLSClientRecv(hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
