@@ -49,13 +49,16 @@ type readState struct {
 
 // readKinds holds the state of each kind of read. One is in use at a
 // time; keeping each apart costs 48 bytes a Stream, less than one
-// allocation per read, and keeps each kind's fields typed.
+// allocation per read, and keeps each kind's fields typed. ReadvSend and
+// ReadSomeSend, whose state is the same, share theirs (see some).
 type readKinds struct {
-	readv readvFill
-	some  readSome
+	readv readvFill // or a readSome
 	fn    readSomeFunc
 	pdu   readPDU
 }
+
+// some is the state of a ReadSomeSend: the same memory as a ReadvSend's.
+func (k *readKinds) some() *readSome { return (*readSome)(&k.readv) }
 
 // readvFill is a ReadvSend: it ends once every buffer of its vector is
 // full, with their total size.
@@ -77,7 +80,7 @@ func (r *readvFill) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req,
 
 // readSome is a ReadSomeSend: its vector is the caller's one buffer, and
 // it ends with the first bytes read.
-type readSome struct{ req *tevent.Req[int] }
+type readSome readvFill
 
 func (r *readSome) op() string { return "read" }
 
@@ -104,6 +107,7 @@ func (r *readSome) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 
 type readSomeFunc struct {
 	req *tevent.Req[[]byte]
 	get func() []byte
+	put func() // Reader's late read only: told before each wait
 }
 
 func (r *readSomeFunc) op() string { return "read" }
@@ -130,7 +134,13 @@ func (r *readSomeFunc) got(s *Stream, n int) bool {
 
 // wait drops the buffer, so that a connection waiting for its next
 // message holds none: get is asked again once the socket is readable.
-func (r *readSomeFunc) wait(s *Stream) { s.rd.one[0], s.rd.v = nil, ioVec{} }
+// put, if set, hears it, and may take back the buffer get gave.
+func (r *readSomeFunc) wait(s *Stream) {
+	s.rd.one[0], s.rd.v = nil, ioVec{}
+	if r.put != nil {
+		r.put()
+	}
+}
 
 func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
 
@@ -175,8 +185,8 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 	if err := s.startRead(ev, "read", len(buf) == 0); req.Error(err) {
 		return req.Post()
 	}
-	s.rd.kinds.some = readSome{req: req}
-	s.beginRead(&s.rd.kinds.some)
+	*s.rd.kinds.some() = readSome{req: req}
+	s.beginRead(s.rd.kinds.some())
 	s.rd.one[0] = buf
 	s.rd.v.set(s.rd.one[:])
 	req.SetCleanupFn(s.cleanupFn)
@@ -210,13 +220,31 @@ func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 // The request finishes as soon as any bytes arrive and counts as the
 // stream's one read in flight.
 func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.Req[[]byte] {
+	return readLateSend(ev, s, get, nil)
+}
+
+// readLateSend is ReadSomeFuncSend, and with put the Reader's read into a
+// buffer taken late: that one is tried inside Send, as ReadSomeSend is
+// (finishing through Post if data is there), and put is called before
+// every wait, so that the Reader gives back a buffer that get gave and
+// no read filled.
+func readLateSend(ev *tevent.Context, s *Stream, get func() []byte, put func()) *tevent.Req[[]byte] {
 	req := tevent.NewReq[[]byte](ev)
 	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
 		return req.Post()
 	}
-	s.rd.kinds.fn = readSomeFunc{req: req, get: get}
+	s.rd.kinds.fn = readSomeFunc{req: req, get: get, put: put}
 	s.beginRead(&s.rd.kinds.fn)
 	req.SetCleanupFn(s.cleanupFn)
+	if put != nil && (!s.reg.waiting(s.rdWait) || s.tr.buffered()) {
+		// As readStepOrWait: read now unless the loop already watches
+		// the socket.
+		s.readStep()
+		if !req.IsInProgress() {
+			return req.Post()
+		}
+		return req
+	}
 	if err := s.reg.set(s.wants()); err != nil {
 		s.failRead(err)
 		return req.Post()

@@ -30,15 +30,21 @@ var errEmptyDelimiter = fmt.Errorf("tsocket: empty delimiter: %w", syscall.EINVA
 // A Reader belongs to the goroutine running ev's loop, as its stream
 // does, and owns the stream's read side: it keeps at most one read in
 // flight on the stream, and reads into the free end of its buffer with
-// one [ReadSomeSend] per arrival. Reading the stream directly as well
+// one read per arrival. Reading the stream directly as well
 // (ReadvSend, ReadSomeSend) is an error: while the Reader has a read in
 // flight such a read fails with [ErrBusy], and otherwise it takes bytes
 // from under the Reader. One ReadUntilSend or ReadFullSend may be in
 // flight on a Reader; a second fails with ErrBusy.
 //
-// The buffer grows as records need it, up to max bytes (or 4 KiB if that
-// is more), and unread bytes are moved to its front before a read rather
-// than grown past. A record already buffered is returned without a system
+// A Reader holds no buffer while it holds no input: one waiting for the
+// next record with nothing buffered (a client between commands, or in
+// IMAP IDLE) has given its buffer back to a pool that every Reader and
+// MaskEvent.ReadUntil share, and takes one again only once the socket is
+// readable ([ReadSomeFuncSend]), so that many idle connections cost no
+// buffer each. The buffer grows as records need it, up to max bytes (or
+// 4 KiB if that is more), and unread bytes are moved to its front before
+// a read rather than grown past; a Reader holding part of a record keeps
+// the buffer that holds it. A record already buffered is returned without a system
 // call, through Post. A record of more than max bytes (delimiter included)
 // fails with [ErrRecordTooLong] as soon as max bytes hold no delimiter, so
 // that a server can answer at once; the Reader drops what it holds of the
@@ -68,25 +74,30 @@ type Reader struct {
 	dst   []byte              // its buffer
 	got   int                 // bytes of dst filled from the buffer
 
-	sub    *tevent.Req[int] // the read on s in flight for them
-	direct bool             // sub reads into dst rather than into buf
-	one    [1][]byte        // the vector of a direct read
+	sub    *tevent.Req[int]    // the read on s in flight for them
+	subFn  *tevent.Req[[]byte] // or the read into a buffer taken late
+	direct bool                // sub reads into dst rather than into buf
+	one    [1][]byte           // the vector of a direct read
 
 	// Bound once, so that requests allocate no closures.
 	readDone, directDone func(*tevent.Req[int])
+	lateDone             func(*tevent.Req[[]byte])
+	freeFn               func() []byte
+	releaseFn            func()
 	cleanupFn            func(tevent.State)
 	cancelFn             func() bool
 }
 
 // NewReader returns a Reader of s on ev's loop accepting records of up to
 // max bytes, delimiter included; max <= 0 means tevent.DefaultMaxRecord
-// (64 KiB). The buffer is allocated by the first read.
+// (64 KiB). The Reader holds no buffer until input arrives.
 func NewReader(ev *tevent.Context, s *Stream, max int) *Reader {
 	if max <= 0 {
 		max = tevent.DefaultMaxRecord
 	}
 	r := &Reader{ev: ev, s: s, max: max}
-	r.readDone, r.directDone = r.onRead, r.onDirect
+	r.readDone, r.directDone, r.lateDone = r.onRead, r.onDirect, r.onLate
+	r.freeFn, r.releaseFn = r.free, r.release
 	r.cleanupFn, r.cancelFn = r.cleanup, r.cancel
 	return r
 }
@@ -198,27 +209,61 @@ func (r *Reader) fullStep() {
 		r.endFull(nil)
 		return
 	}
+	r.buf.Release() // it is empty: the rest goes straight into dst
 	r.full.SetCleanupFn(r.cleanupFn)
 	r.one[0] = r.dst[r.got:]
 	r.sub, r.direct = ReadvSend(r.ev, r.s, r.one[:]), true
 	r.sub.SetCallback(r.directDone)
 }
 
-// readMore reads what arrives into the free end of the buffer.
+// readMore reads what arrives into the free end of the buffer, at once if
+// the socket has data. A Reader that holds no input gives its buffer back
+// and takes one right before each read of the socket, giving it back
+// again if the read finds nothing, so that it holds none while it waits;
+// one that holds part of a record reads behind it.
 func (r *Reader) readMore() {
-	r.sub, r.direct = ReadSomeSend(r.ev, r.s, r.buf.Free(r.max)), false
+	r.direct = false
+	if r.Buffered() == 0 {
+		r.buf.Release()
+		r.subFn = readLateSend(r.ev, r.s, r.freeFn, r.releaseFn)
+		r.subFn.SetCallback(r.lateDone)
+		return
+	}
+	r.sub = ReadSomeSend(r.ev, r.s, r.buf.Free(r.max))
 	r.sub.SetCallback(r.readDone)
 }
 
-// onRead is the callback of readMore's read.
+// free and release are the buffer functions of readMore's late read: the
+// buffer is taken right before a read of the socket and given back before
+// each wait if no read filled any of it.
+func (r *Reader) free() []byte { return r.buf.Free(r.max) }
+func (r *Reader) release()     { r.buf.Release() }
+
+// onLate is the callback of readMore's late read.
+func (r *Reader) onLate(sub *tevent.Req[[]byte]) {
+	r.subFn = nil
+	b, err := ReadSomeFuncRecv(sub)
+	r.gotInput(len(b), err)
+}
+
+// onRead is the callback of readMore's ReadSomeSend.
 func (r *Reader) onRead(sub *tevent.Req[int]) {
 	r.sub = nil
 	n, err := ReadSomeRecv(sub)
+	r.gotInput(n, err)
+}
+
+// gotInput takes the result of a read into the buffer and moves the
+// request in flight on.
+func (r *Reader) gotInput(n int, err error) {
 	switch {
 	case err == nil:
 		r.buf.Added(n)
 	case err == io.EOF:
 		err = r.buf.EOF() // io.EOF between records only
+	}
+	if err != nil {
+		r.buf.Release() // nothing more comes: keep no empty buffer
 	}
 	switch {
 	case r.until != nil && err != nil:
@@ -273,6 +318,17 @@ func (r *Reader) cancel() bool { return r.until != nil }
 // dropSub abandons the read in flight on the stream. A read into the
 // buffer that has finished but not yet called back keeps its bytes.
 func (r *Reader) dropSub() {
+	if sub := r.subFn; sub != nil {
+		r.subFn = nil
+		if sub.State() == tevent.StateDone {
+			sub.SetCallback(nil)
+			b, _ := ReadSomeFuncRecv(sub)
+			r.buf.Added(len(b))
+			return
+		}
+		sub.Abandon()
+		return
+	}
 	sub := r.sub
 	if sub == nil {
 		return

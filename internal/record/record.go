@@ -25,11 +25,20 @@
 // limit bytes is refused at once, and the bytes of it already held are
 // dropped then, except the last len(delim)-1, which may start its
 // delimiter.
+//
+// A reader that is about to wait for input calls Release: a Buffer that
+// holds no input then gives its memory back to a pool shared by every
+// Buffer, and Free takes a buffer from there again when the input comes.
+// A server with many connections idling between records (an IMAP client
+// in IDLE, a Redis client between commands) so holds one buffer per
+// connection that has input, not one per connection.
 package record
 
 import (
 	"bytes"
 	"io"
+	"math/bits"
+	"sync"
 )
 
 // Result says what Next found.
@@ -51,11 +60,54 @@ const (
 // read: big enough for many short records per read.
 const minBuf = 4096
 
+// pools hold released buffers by size: pools[k] those of minBuf<<k bytes,
+// the sizes that growth by doubling from minBuf makes. A buffer of another
+// size (one capped at its limit), or larger than the last class, is left
+// to the garbage collector. The pools are sync.Pools because Buffers of
+// loops on different goroutines share them; what they hold goes back to
+// the garbage collector within two cycles, so an idle server returns its
+// read buffers too.
+var pools [8]sync.Pool
+
+// chunk is a pooled buffer. The pools hold pointers, so that putting one
+// back allocates nothing.
+type chunk struct{ b []byte }
+
+// class returns the pool of buffers of n bytes, or -1 if n has none.
+func class(n int) int {
+	if n < minBuf || n%minBuf != 0 || bits.OnesCount(uint(n/minBuf)) != 1 {
+		return -1
+	}
+	k := bits.TrailingZeros(uint(n / minBuf))
+	if k >= len(pools) {
+		return -1
+	}
+	return k
+}
+
+// getChunk returns a buffer of n bytes, from its pool if it has one.
+func getChunk(n int) *chunk {
+	if k := class(n); k >= 0 {
+		if c, _ := pools[k].Get().(*chunk); c != nil {
+			return c
+		}
+	}
+	return &chunk{b: make([]byte, n)}
+}
+
+// putChunk gives c back to its pool, if its size has one.
+func putChunk(c *chunk) {
+	if k := class(len(c.b)); k >= 0 {
+		pools[k].Put(c)
+	}
+}
+
 // Buffer is input read from a stream and not yet consumed. The zero value
 // is ready to use. A Buffer belongs to one reader, used from one goroutine
 // at a time; it does no I/O itself.
 type Buffer struct {
-	buf   []byte
+	c     *chunk // holds buf; nil when the Buffer holds no memory
+	buf   []byte // c.b, or nil
 	r, w  int    // unread input is buf[r:w]
 	scan  int    // no delimiter starts in buf[r:scan]: the search resumes here
 	delim []byte // the delimiter scan refers to (a copy)
@@ -144,13 +196,30 @@ func (b *Buffer) Free(limit int) []byte {
 		short = free == 0 || free < len(b.buf)/4
 	}
 	if size := max(limit, minBuf, 2*len(b.delim)); short && len(b.buf) < size {
-		buf := make([]byte, min(max(2*len(b.buf), minBuf), size))
-		b.copied += copy(buf, b.buf[b.r:b.w])
+		c := getChunk(min(max(2*len(b.buf), minBuf), size))
+		b.copied += copy(c.b, b.buf[b.r:b.w])
 		b.scan -= b.r
 		b.r, b.w = 0, b.w-b.r
-		b.buf = buf
+		if b.c != nil {
+			putChunk(b.c)
+		}
+		b.c, b.buf = c, c.b
 	}
 	return b.buf[b.w:]
+}
+
+// Release gives the buffer back to the pool if it holds no input, and
+// reports whether it did: call it when about to wait for input. Free
+// takes a buffer again. Records returned earlier may be overwritten from
+// here on, as after Free. A Buffer holding part of a record keeps it.
+func (b *Buffer) Release() bool {
+	if b.c == nil || b.r < b.w {
+		return false
+	}
+	putChunk(b.c)
+	b.c, b.buf = nil, nil
+	b.r, b.w, b.scan = 0, 0, 0
+	return true
 }
 
 // Added records that n bytes were read into the slice Free returned.
@@ -169,7 +238,8 @@ func (b *Buffer) Discard(n int) int {
 	return n
 }
 
-// Cap returns the size of the buffer, for tests of the memory bound.
+// Cap returns the size of the buffer, 0 when it holds none, for tests of
+// the memory bound.
 func (b *Buffer) Cap() int { return len(b.buf) }
 
 // find returns the end of the first held delimiter, searching only bytes

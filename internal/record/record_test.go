@@ -180,7 +180,8 @@ func TestDiscard(t *testing.T) {
 var errTooLong = errors.New("record too long")
 
 // FuzzBuffer checks the records of input fed in random chunks against
-// testutil.RefReader, which reads it as one string.
+// testutil.RefReader, which reads it as one string, with the buffer
+// released at random between reads.
 func FuzzBuffer(f *testing.F) {
 	// Seeds: a split CRLF, overlapping delimiter bytes, a record over the
 	// limit ended, one never ended, a partial record at the end.
@@ -210,6 +211,9 @@ func FuzzBuffer(f *testing.F) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		for rest := data; len(rest) > 0; {
 			got = append(got, drain(&b, delim, int(limit))...)
+			if rng.IntN(3) == 0 {
+				b.Release() // as a reader about to wait does
+			}
 			n := feed(&b, int(limit), rest[:min(len(rest), 1+rng.IntN(1+rng.IntN(300)))])
 			if n == 0 {
 				t.Fatalf("no room to read into with %d bytes buffered", len(b.Buffered()))
@@ -221,4 +225,45 @@ func FuzzBuffer(f *testing.F) {
 			t.Fatalf("records mismatch (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// A Buffer that holds no input gives its memory back on Release and
+// takes a buffer again on Free; one holding part of a record keeps it,
+// whatever other Buffers take from the pool meanwhile.
+func TestRelease(t *testing.T) {
+	var idle, partial record.Buffer
+	delim := []byte("\n")
+	if idle.Release() || idle.Cap() != 0 {
+		t.Fatalf("a new Buffer: Release %v, Cap %d; want false, 0", idle.Release(), idle.Cap())
+	}
+	feed(&idle, 100, []byte("one\n"))
+	if rec, res := idle.Next(delim, 100); res != record.Found || string(rec) != "one\n" {
+		t.Fatalf("Next = %q, %v", rec, res)
+	}
+	if !idle.Release() || idle.Cap() != 0 {
+		t.Fatalf("an emptied Buffer: Cap %d after Release; want 0", idle.Cap())
+	}
+	feed(&partial, 100, []byte("par"))
+	if partial.Release() || partial.Cap() == 0 {
+		t.Fatalf("a Buffer holding part of a record released it (Cap %d)", partial.Cap())
+	}
+	// Other Buffers take and give back pooled memory while partial waits.
+	for i := range 10 {
+		var other record.Buffer
+		feed(&other, 100, bytes.Repeat([]byte{'x'}, 4000))
+		feed(&other, 100, []byte("\n"))
+		if _, res := other.Next(delim, 4096); res != record.Found {
+			t.Fatalf("other %d: %v", i, res)
+		}
+		other.Release()
+		feed(&idle, 100, []byte("two\n"))
+		if rec, _ := idle.Next(delim, 100); string(rec) != "two\n" {
+			t.Fatalf("round %d: idle's record %q", i, rec)
+		}
+		idle.Release()
+	}
+	feed(&partial, 100, []byte("tial\n"))
+	if rec, res := partial.Next(delim, 100); res != record.Found || string(rec) != "partial\n" {
+		t.Fatalf("the partial record after the others' reads: %q, %v", rec, res)
+	}
 }
