@@ -106,15 +106,28 @@ func (r *readSome) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 
 // bytes read, a prefix of that buffer.
 type readSomeFunc struct {
 	req *tevent.Req[[]byte]
-	get func() []byte
-	put func() // Reader's late read only: told before each wait
+	src lateBuffer
 }
+
+// lateBuffer is where a readSomeFunc takes its buffer: buf right before
+// each read, put before each wait (when the buffer buf gave, if any, is
+// no longer held by the read).
+type lateBuffer interface {
+	buf() []byte
+	put()
+}
+
+// getFunc is ReadSomeFuncSend's get as a lateBuffer.
+type getFunc func() []byte
+
+func (g getFunc) buf() []byte { return g() }
+func (getFunc) put()          {}
 
 func (r *readSomeFunc) op() string { return "read" }
 
 func (r *readSomeFunc) vector(s *Stream) bool {
 	req := r.req
-	b := r.get()
+	b := r.src.buf()
 	switch {
 	case r.req != req || s.closed:
 		return false // closed or abandoned from inside get
@@ -134,12 +147,10 @@ func (r *readSomeFunc) got(s *Stream, n int) bool {
 
 // wait drops the buffer, so that a connection waiting for its next
 // message holds none: get is asked again once the socket is readable.
-// put, if set, hears it, and may take back the buffer get gave.
+// The source hears it, and may take back the buffer it gave.
 func (r *readSomeFunc) wait(s *Stream) {
 	s.rd.one[0], s.rd.v = nil, ioVec{}
-	if r.put != nil {
-		r.put()
-	}
+	r.src.put()
 }
 
 func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
@@ -220,23 +231,21 @@ func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 // The request finishes as soon as any bytes arrive and counts as the
 // stream's one read in flight.
 func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.Req[[]byte] {
-	return readLateSend(ev, s, get, nil)
+	return readLateSend(ev, s, getFunc(get), get == nil, false)
 }
 
-// readLateSend is ReadSomeFuncSend, and with put the Reader's read into a
-// buffer taken late: that one is tried inside Send, as ReadSomeSend is
-// (finishing through Post if data is there), and put is called before
-// every wait, so that the Reader gives back a buffer that get gave and
-// no read filled.
-func readLateSend(ev *tevent.Context, s *Stream, get func() []byte, put func()) *tevent.Req[[]byte] {
+// readLateSend is ReadSomeFuncSend from a lateBuffer, and with now the
+// Reader's read into a buffer taken late: that one is tried inside Send,
+// as ReadSomeSend is (finishing through Post if data is there).
+func readLateSend(ev *tevent.Context, s *Stream, src lateBuffer, none, now bool) *tevent.Req[[]byte] {
 	req := tevent.NewReq[[]byte](ev)
-	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
+	if err := s.startRead(ev, "read", none); req.Error(err) {
 		return req.Post()
 	}
-	s.rd.kinds.fn = readSomeFunc{req: req, get: get, put: put}
+	s.rd.kinds.fn = readSomeFunc{req: req, src: src}
 	s.beginRead(&s.rd.kinds.fn)
 	req.SetCleanupFn(s.cleanupFn)
-	if put != nil && (!s.reg.waiting(s.rdWait) || s.tr.buffered()) {
+	if now && (!s.reg.waiting(s.rdWait) || s.tr.buffered()) {
 		// As readStepOrWait: read now unless the loop already watches
 		// the socket.
 		s.readStep()

@@ -68,22 +68,21 @@ type Reader struct {
 	max int
 	buf record.Buffer
 
-	until *tevent.Req[[]byte] // the ReadUntilSend in flight
-	delim []byte              // its delimiter
-	full  *tevent.Req[int]    // the ReadFullSend in flight
-	dst   []byte              // its buffer
-	got   int                 // bytes of dst filled from the buffer
+	// The ReadUntilSend in flight; its delimiter is buf's.
+	until *tevent.Req[[]byte]
+	// The ReadFullSend in flight, the size of its buffer, and the part of
+	// that buffer still to fill (the vector of a direct read).
+	full *tevent.Req[int]
+	size int
+	rest [1][]byte
 
 	sub    *tevent.Req[int]    // the read on s in flight for them
 	subFn  *tevent.Req[[]byte] // or the read into a buffer taken late
-	direct bool                // sub reads into dst rather than into buf
-	one    [1][]byte           // the vector of a direct read
+	direct bool                // sub reads into rest rather than into buf
 
 	// Bound once, so that requests allocate no closures.
 	readDone, directDone func(*tevent.Req[int])
 	lateDone             func(*tevent.Req[[]byte])
-	freeFn               func() []byte
-	releaseFn            func()
 	cleanupFn            func(tevent.State)
 	cancelFn             func() bool
 }
@@ -97,7 +96,6 @@ func NewReader(ev *tevent.Context, s *Stream, max int) *Reader {
 	}
 	r := &Reader{ev: ev, s: s, max: max}
 	r.readDone, r.directDone, r.lateDone = r.onRead, r.onDirect, r.onLate
-	r.freeFn, r.releaseFn = r.free, r.release
 	r.cleanupFn, r.cancelFn = r.cleanup, r.cancel
 	return r
 }
@@ -115,8 +113,8 @@ func ReadUntilSend(ev *tevent.Context, r *Reader, delim []byte) *tevent.Req[[]by
 	if err := r.start(ev, len(delim) == 0); req.Error(err) {
 		return req.Post()
 	}
-	r.until, r.delim = req, delim
-	r.untilStep()
+	r.until = req
+	r.untilStep(delim)
 	if !req.IsInProgress() {
 		return req.Post()
 	}
@@ -149,7 +147,7 @@ func ReadFullSend(ev *tevent.Context, r *Reader, buf []byte) *tevent.Req[int] {
 		req.Done(0)
 		return req.Post()
 	}
-	r.full, r.dst, r.got = req, buf, 0
+	r.full, r.size, r.rest[0] = req, len(buf), buf
 	r.fullStep()
 	if !req.IsInProgress() {
 		return req.Post()
@@ -177,9 +175,13 @@ func (r *Reader) start(ev *tevent.Context, emptyDelim bool) error {
 }
 
 // untilStep finishes the ReadUntilSend in flight from the buffer, or reads
-// more for it.
-func (r *Reader) untilStep() {
-	rec, res := r.buf.Next(r.delim, r.max)
+// more for it. delim is the request's, or nil for the one the buffer
+// keeps from the last call.
+func (r *Reader) untilStep(delim []byte) {
+	if delim == nil {
+		delim = r.buf.Delim()
+	}
+	rec, res := r.buf.Next(delim, r.max)
 	if res == record.More {
 		r.until.SetCleanupFn(r.cleanupFn)
 		r.until.SetCancelFn(r.cancelFn)
@@ -187,7 +189,7 @@ func (r *Reader) untilStep() {
 		return
 	}
 	req := r.until
-	r.until, r.delim = nil, nil
+	r.until = nil
 	if res == record.TooLong {
 		req.Error(r.opErr(fmt.Errorf("record over %d bytes: %w", r.max, ErrRecordTooLong)))
 		return
@@ -204,15 +206,14 @@ func (r *Reader) fullStep() {
 		r.readMore()
 		return
 	}
-	r.got += r.buf.Discard(copy(r.dst[r.got:], r.buf.Buffered()))
-	if r.got == len(r.dst) {
+	r.rest[0] = r.rest[0][r.buf.Discard(copy(r.rest[0], r.buf.Buffered())):]
+	if len(r.rest[0]) == 0 {
 		r.endFull(nil)
 		return
 	}
-	r.buf.Release() // it is empty: the rest goes straight into dst
+	r.buf.Release() // it is empty: the rest goes straight into place
 	r.full.SetCleanupFn(r.cleanupFn)
-	r.one[0] = r.dst[r.got:]
-	r.sub, r.direct = ReadvSend(r.ev, r.s, r.one[:]), true
+	r.sub, r.direct = ReadvSend(r.ev, r.s, r.rest[:]), true
 	r.sub.SetCallback(r.directDone)
 }
 
@@ -225,7 +226,7 @@ func (r *Reader) readMore() {
 	r.direct = false
 	if r.Buffered() == 0 {
 		r.buf.Release()
-		r.subFn = readLateSend(r.ev, r.s, r.freeFn, r.releaseFn)
+		r.subFn = readLateSend(r.ev, r.s, lateReader{r}, false, true)
 		r.subFn.SetCallback(r.lateDone)
 		return
 	}
@@ -233,11 +234,14 @@ func (r *Reader) readMore() {
 	r.sub.SetCallback(r.readDone)
 }
 
-// free and release are the buffer functions of readMore's late read: the
-// buffer is taken right before a read of the socket and given back before
-// each wait if no read filled any of it.
-func (r *Reader) free() []byte { return r.buf.Free(r.max) }
-func (r *Reader) release()     { r.buf.Release() }
+// lateReader is the buffer source of readMore's late read: the buffer is
+// taken right before a read of the socket and given back before each wait
+// if no read filled any of it. (A pointer-shaped value: making the
+// interface allocates nothing.)
+type lateReader struct{ r *Reader }
+
+func (l lateReader) buf() []byte { return l.r.buf.Free(l.r.max) }
+func (l lateReader) put()        { l.r.buf.Release() }
 
 // onLate is the callback of readMore's late read.
 func (r *Reader) onLate(sub *tevent.Req[[]byte]) {
@@ -268,10 +272,10 @@ func (r *Reader) gotInput(n int, err error) {
 	switch {
 	case r.until != nil && err != nil:
 		req := r.until
-		r.until, r.delim = nil, nil
+		r.until = nil
 		req.Error(err)
 	case r.until != nil:
-		r.untilStep()
+		r.untilStep(nil)
 	case r.full != nil && err != nil:
 		r.endFull(err)
 	case r.full != nil:
@@ -281,9 +285,9 @@ func (r *Reader) gotInput(n int, err error) {
 
 // onDirect is the callback of fullStep's read into the caller's buffer.
 func (r *Reader) onDirect(sub *tevent.Req[int]) {
-	r.sub, r.one[0] = nil, nil
+	r.sub = nil
 	_, err := ReadvRecv(sub)
-	if err == io.EOF && r.got > 0 {
+	if err == io.EOF && len(r.rest[0]) < r.size {
 		err = io.ErrUnexpectedEOF
 	}
 	r.endFull(err)
@@ -291,8 +295,8 @@ func (r *Reader) onDirect(sub *tevent.Req[int]) {
 
 // endFull finishes the ReadFullSend in flight.
 func (r *Reader) endFull(err error) {
-	req, n := r.full, len(r.dst)
-	r.full, r.dst, r.got = nil, nil, 0
+	req, n := r.full, r.size
+	r.full, r.size, r.rest[0] = nil, 0, nil
 	if !req.Error(err) {
 		req.Done(n)
 	}
@@ -303,11 +307,11 @@ func (r *Reader) endFull(err error) {
 // abandoned, or the context closed), and the read made for it.
 func (r *Reader) cleanup(tevent.State) {
 	if r.until != nil && !r.until.IsInProgress() {
-		r.until, r.delim = nil, nil
+		r.until = nil
 		r.dropSub()
 	}
 	if r.full != nil && !r.full.IsInProgress() {
-		r.full, r.dst, r.got = nil, nil, 0
+		r.full, r.size, r.rest[0] = nil, 0, nil
 		r.dropSub()
 	}
 }
@@ -333,7 +337,7 @@ func (r *Reader) dropSub() {
 	if sub == nil {
 		return
 	}
-	r.sub, r.one[0] = nil, nil
+	r.sub = nil
 	if !r.direct && sub.State() == tevent.StateDone {
 		sub.SetCallback(nil)
 		n, _ := ReadSomeRecv(sub)

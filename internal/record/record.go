@@ -222,6 +222,10 @@ func (b *Buffer) Release() bool {
 	return true
 }
 
+// Delim returns the delimiter of the last Next, which the Buffer keeps a
+// copy of, so that a reader waiting for the rest of a record need not.
+func (b *Buffer) Delim() []byte { return b.delim }
+
 // Added records that n bytes were read into the slice Free returned.
 func (b *Buffer) Added(n int) { b.w += n }
 
