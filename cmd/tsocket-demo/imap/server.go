@@ -187,6 +187,9 @@ func (srv *Server) Close() {
 	}
 }
 
+// now is the loop's clock in Unix nanoseconds, as a conn keeps its times.
+func (srv *Server) now() int64 { return srv.ev.Now().UnixNano() }
+
 // maxLine is the longest command line, as the session's parser counts it.
 func (srv *Server) maxLine() int {
 	if n := srv.cfg.Session.Limits.MaxLine; n > 0 {
