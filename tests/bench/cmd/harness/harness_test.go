@@ -87,7 +87,7 @@ func TestPlanUnavailable(t *testing.T) {
 		return m
 	}
 	ws := byID()
-	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP}} {
+	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP, demoIMAPHib}} {
 		for _, srv := range srvs {
 			if slices.Contains(ws[id].servers, srv) || skipped(ws[id], srv) == "" {
 				t.Errorf("%s: %s runs, or is not marked: %v", id, srv, ws[id].servers)
@@ -100,7 +100,7 @@ func TestPlanUnavailable(t *testing.T) {
 	if got := ws["handshake"].servers; !slices.Equal(got, []string{netRESPTLS}) {
 		t.Errorf("handshake servers %v", got)
 	}
-	h.demo, h.redisServer = demoBuild{tls: true, limits: true, imap: true}, "/usr/bin/redis-server"
+	h.demo, h.redisServer = demoBuild{tls: true, limits: true, imap: true, hib: true}, "/usr/bin/redis-server"
 	ws = byID()
 	if got := ws["slow"].servers; !slices.Equal(got, []string{redisServer, demoRESP, demoRESPLimits}) {
 		t.Errorf("slow servers %v", got)
@@ -108,7 +108,7 @@ func TestPlanUnavailable(t *testing.T) {
 	if got := ws["tls16"].servers; !slices.Equal(got, tlsServers) || len(ws["tls16"].Series) != 0 {
 		t.Errorf("tls16 servers %v, series %v", got, ws["tls16"].Series)
 	}
-	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP}) {
+	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP, demoIMAPHib}) {
 		t.Errorf("imap servers %v", got)
 	}
 }
