@@ -130,6 +130,7 @@ func (h *hibernation) put(st *session.State, input []byte, fd int, idle time.Dur
 	h.ctl.send(m, fd, func(err error) {
 		if err == nil {
 			unix.Close(fd) // the hibernation process has its own now
+			h.srv.mem.poke()
 			return
 		}
 		// The process is gone: serve the connection here again.

@@ -175,10 +175,11 @@ func (h *harness) imapIdle() *workload {
 	return &workload{Workload: &report.Workload{ID: "imap", Title: fmt.Sprintf("IMAP: %d sessions in IDLE, then new mail", conns), Kind: report.IMAP, Base: demoIMAP,
 		Note: fmt.Sprintf("%d connections to `tsocket-demo imap` each LOGIN demo demo, SELECT INBOX and IDLE (64 logging in at a time); the server's PSS "+
 			"(/proc/PID/smaps_rollup, so a hibernation helper's shared pages are not counted twice) and RSS are read before and once all idle, "+
-			"per connection. gotevent-imap-hibernate runs with `--hibernate-after %s`: its figures are read once the hibernation process "+
-			"holds every connection (its descriptors counted in /proc), PSS and RSS being the server's growth plus the whole hibernation process, "+
+			"per connection. gotevent-imap-hibernate runs with `--hibernate-after %s`: its figures are read %v after the hibernation process "+
+			"holds every connection (its descriptors counted in /proc; both processes give back the memory a hand-over left a second after it), "+
+			"PSS and RSS being the server's growth plus the whole hibernation process, "+
 			"and \"hibernation process\" that process alone, per connection. Then one more connection APPENDs a message, and %d of the idlers time how long after the APPEND's tagged OK "+
-			"their `* n EXISTS` arrives (0 when it arrived first). The client is one goroutine per timed idler on CPU 0, so the spread includes its own wake-ups.", conns, hibernateAfter, watch)},
+			"their `* n EXISTS` arrives (0 when it arrived first). The client is one goroutine per timed idler on CPU 0, so the spread includes its own wake-ups.", conns, hibernateAfter, hibernateSettle, watch)},
 		servers: []string{demoIMAP, demoIMAPHib}, kind: "imap", conns: conns,
 		args: []string{"-mode", "imap", "-conns", strconv.Itoa(conns), "-watch", strconv.Itoa(watch), "-dial", "64", "-duration", "10s"}}
 }
@@ -566,6 +567,7 @@ func (h *harness) imapSample(w *workload, srv string, sp *proc, addr string) (*r
 		if err != nil {
 			return nil, err
 		}
+		time.Sleep(hibernateSettle)
 		if childPSS, childRSS, err = mem(child); err != nil {
 			return nil, err
 		}
@@ -606,6 +608,12 @@ func (h *harness) imapSample(w *workload, srv string, sp *proc, addr string) (*r
 	}
 	return &report.Sample{Values: v}, nil
 }
+
+// hibernateSettle is how long after the hand-overs the hibernation row's
+// memory is read: the demo returns what they left behind a second after
+// (imap.Config.ReturnMemory), and this is the steady state a server
+// holding hibernated connections for minutes is in.
+const hibernateSettle = 2 * time.Second
 
 // awaitHibernated waits until the hibernation process that the server
 // pid started holds conns descriptors (one a connection, besides its
