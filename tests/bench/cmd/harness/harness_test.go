@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/tests/bench/internal/report"
 	"go.uber.org/goleak"
 )
 
@@ -158,5 +159,26 @@ func TestForeign(t *testing.T) {
 	}
 	if got := argAfter([]string{"-n"}, "-n"); got != "" {
 		t.Errorf("argAfter of a trailing flag %q", got)
+	}
+}
+
+// The IMAP targets read the rows' medians: met, missed, or not measured
+// when the row did not run.
+func TestIMAPTargets(t *testing.T) {
+	h := &harness{}
+	w := &report.Workload{ID: "imap", Kind: report.IMAP, Base: demoIMAP}
+	w.Get(demoIMAP).Samples = []*report.Sample{{Values: map[string]float64{"pss": 3500, "p99": 60e6}}}
+	h.workloads = []*report.Workload{w}
+	var got []string
+	for _, tg := range h.imapTargets() {
+		got = append(got, tg.Measured+" "+tg.Verdict)
+	}
+	want := []string{"3500 B met", " not measured", "60.0 ms missed"}
+	if !slices.Equal(want, got) {
+		t.Errorf("targets %q, want %q", got, want)
+	}
+	w.Get(demoIMAPHib).Samples = []*report.Sample{{Values: map[string]float64{"pss": 2000, "hibpss": 1600}}}
+	if tg := h.imapTargets()[1]; tg.Measured != "1600 B" || tg.Verdict != "missed" {
+		t.Errorf("hibernation target %q %q, want 1600 B missed", tg.Measured, tg.Verdict)
 	}
 }

@@ -609,6 +609,34 @@ func (h *harness) imapSample(w *workload, srv string, sp *proc, addr string) (*r
 	return &report.Sample{Values: v}, nil
 }
 
+// imapTargets are issue 16's targets for the imap rows: memory per IDLE
+// connection at 10 000 connections, of the server without hibernation and
+// of the hibernation process, and the new-mail latency.
+func (h *harness) imapTargets() []report.Target {
+	var ts []report.Target
+	for _, t := range []struct {
+		name, srv, metric string
+		limit             float64
+		format            func(float64) string
+	}{
+		{demoIMAP + ": ≤ 4 KiB of PSS per IDLE connection at 10 000 connections", demoIMAP, "pss", 4 << 10, report.Bytes},
+		{demoIMAPHib + ": ≤ 1.5 KiB of the hibernation process's PSS per IDLE connection", demoIMAPHib, "hibpss", 1536, report.Bytes},
+		{demoIMAP + ": new mail p99 ≤ 50 ms after the APPEND's OK", demoIMAP, "p99", 50e6, report.Nanos},
+	} {
+		tg := report.Target{Name: t.name, Verdict: "not measured"}
+		if w := h.workload("imap"); w != nil {
+			for _, s := range w.Series {
+				if st, ok := s.Stat(t.metric); ok && s.Server == t.srv {
+					tg.Measured = t.format(st.Med)
+					tg.Verdict = map[bool]string{true: "met", false: "missed"}[st.Med <= t.limit]
+				}
+			}
+		}
+		ts = append(ts, tg)
+	}
+	return ts
+}
+
 // hibernateSettle is how long after the hand-overs the hibernation row's
 // memory is read: the demo returns what they left behind a second after
 // (imap.Config.ReturnMemory), and this is the steady state a server
