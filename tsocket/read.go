@@ -254,6 +254,7 @@ func readLateSend(ev *tevent.Context, s *Stream, src lateBuffer, none, now bool)
 		}
 		return req
 	}
+	src.put() // it waits
 	if err := s.reg.set(s.wants()); err != nil {
 		s.failRead(err)
 		return req.Post()

@@ -43,8 +43,10 @@ var errEmptyDelimiter = fmt.Errorf("tsocket: empty delimiter: %w", syscall.EINVA
 // readable ([ReadSomeFuncSend]), so that many idle connections cost no
 // buffer each. The buffer grows as records need it, up to max bytes (or
 // 4 KiB if that is more), and unread bytes are moved to its front before
-// a read rather than grown past; a Reader holding part of a record keeps
-// the buffer that holds it. A record already buffered is returned without a system
+// a read rather than grown past. A Reader waiting for the rest of a record
+// keeps what it has of it: in a small pooled buffer of about its size if
+// it is at most 512 bytes (a client that sent half a command line), in
+// its read buffer if more. A record already buffered is returned without a system
 // call, through Post. A record of more than max bytes (delimiter included)
 // fails with [ErrRecordTooLong] as soon as max bytes hold no delimiter, so
 // that a server can answer at once; the Reader drops what it holds of the
@@ -76,15 +78,14 @@ type Reader struct {
 	size int
 	rest [1][]byte
 
-	sub    *tevent.Req[int]    // the read on s in flight for them
-	subFn  *tevent.Req[[]byte] // or the read into a buffer taken late
-	direct bool                // sub reads into rest rather than into buf
+	sub   *tevent.Req[int]    // the direct read on s in flight for full
+	subFn *tevent.Req[[]byte] // or the read into buf in flight
 
 	// Bound once, so that requests allocate no closures.
-	readDone, directDone func(*tevent.Req[int])
-	lateDone             func(*tevent.Req[[]byte])
-	cleanupFn            func(tevent.State)
-	cancelFn             func() bool
+	directDone func(*tevent.Req[int])
+	lateDone   func(*tevent.Req[[]byte])
+	cleanupFn  func(tevent.State)
+	cancelFn   func() bool
 }
 
 // NewReader returns a Reader of s on ev's loop accepting records of up to
@@ -95,7 +96,7 @@ func NewReader(ev *tevent.Context, s *Stream, max int) *Reader {
 		max = tevent.DefaultMaxRecord
 	}
 	r := &Reader{ev: ev, s: s, max: max}
-	r.readDone, r.directDone, r.lateDone = r.onRead, r.onDirect, r.onLate
+	r.directDone, r.lateDone = r.onDirect, r.onLate
 	r.cleanupFn, r.cancelFn = r.cleanup, r.cancel
 	return r
 }
@@ -213,31 +214,26 @@ func (r *Reader) fullStep() {
 	}
 	r.buf.Release() // it is empty: the rest goes straight into place
 	r.full.SetCleanupFn(r.cleanupFn)
-	r.sub, r.direct = ReadvSend(r.ev, r.s, r.rest[:]), true
+	r.sub = ReadvSend(r.ev, r.s, r.rest[:])
 	r.sub.SetCallback(r.directDone)
 }
 
 // readMore reads what arrives into the free end of the buffer, at once if
-// the socket has data. A Reader that holds no input gives its buffer back
-// and takes one right before each read of the socket, giving it back
-// again if the read finds nothing, so that it holds none while it waits;
-// one that holds part of a record reads behind it.
+// the socket has data. The buffer is taken right before each read of the
+// socket and released before each wait (record.Buffer.Release): a Reader
+// that holds no input holds no buffer while it waits, and one that holds
+// the start of a short record holds a copy of just that.
 func (r *Reader) readMore() {
-	r.direct = false
 	if r.Buffered() == 0 {
-		r.buf.Release()
-		r.subFn = readLateSend(r.ev, r.s, lateReader{r}, false, true)
-		r.subFn.SetCallback(r.lateDone)
-		return
+		r.buf.Release() // the records read from it are done with
 	}
-	r.sub = ReadSomeSend(r.ev, r.s, r.buf.Free(r.max))
-	r.sub.SetCallback(r.readDone)
+	r.subFn = readLateSend(r.ev, r.s, lateReader{r}, false, true)
+	r.subFn.SetCallback(r.lateDone)
 }
 
 // lateReader is the buffer source of readMore's late read: the buffer is
-// taken right before a read of the socket and given back before each wait
-// if no read filled any of it. (A pointer-shaped value: making the
-// interface allocates nothing.)
+// taken right before a read of the socket and released before each wait.
+// (A pointer-shaped value: making the interface allocates nothing.)
 type lateReader struct{ r *Reader }
 
 func (l lateReader) buf() []byte { return l.r.buf.Free(l.r.max) }
@@ -248,13 +244,6 @@ func (r *Reader) onLate(sub *tevent.Req[[]byte]) {
 	r.subFn = nil
 	b, err := ReadSomeFuncRecv(sub)
 	r.gotInput(len(b), err)
-}
-
-// onRead is the callback of readMore's ReadSomeSend.
-func (r *Reader) onRead(sub *tevent.Req[int]) {
-	r.sub = nil
-	n, err := ReadSomeRecv(sub)
-	r.gotInput(n, err)
 }
 
 // gotInput takes the result of a read into the buffer and moves the
@@ -333,18 +322,10 @@ func (r *Reader) dropSub() {
 		sub.Abandon()
 		return
 	}
-	sub := r.sub
-	if sub == nil {
-		return
+	if sub := r.sub; sub != nil {
+		r.sub = nil
+		sub.Abandon() // a direct read: its bytes are lost with the request
 	}
-	r.sub = nil
-	if !r.direct && sub.State() == tevent.StateDone {
-		sub.SetCallback(nil)
-		n, _ := ReadSomeRecv(sub)
-		r.buf.Added(n)
-		return
-	}
-	sub.Abandon()
 }
 
 // opErr wraps err as the stream's own read errors are.

@@ -31,7 +31,9 @@
 // Buffer, and Free takes a buffer from there again when the input comes.
 // A server with many connections idling between records (an IMAP client
 // in IDLE, a Redis client between commands) so holds one buffer per
-// connection that has input, not one per connection.
+// connection that has input, not one per connection. A Buffer holding the
+// start of a record of at most shrinkMax bytes keeps it in a small pooled
+// buffer of about its size while it waits.
 package record
 
 import (
@@ -60,14 +62,27 @@ const (
 // read: big enough for many short records per read.
 const minBuf = 4096
 
-// pools hold released buffers by size: pools[k] those of minBuf<<k bytes,
-// the sizes that growth by doubling from minBuf makes. A buffer of another
-// size (one capped at its limit), or larger than the last class, is left
-// to the garbage collector. The pools are sync.Pools because Buffers of
-// loops on different goroutines share them; what they hold goes back to
-// the garbage collector within two cycles, so an idle server returns its
-// read buffers too.
-var pools [8]sync.Pool
+// shrinkMax is the most held input that Release moves out of a read
+// buffer into a small one (of the next power of two, at least minSmall
+// bytes): a client that sent half a command line and waits costs that,
+// not a read buffer. The move is made once per wait and undone by the
+// next Free, so a record trickling in a byte at a time costs at most two
+// copies of shrinkMax bytes per read on top of the linear work, and none
+// once it is longer.
+const shrinkMax = 512
+
+// minSmall is the size of the smallest pooled buffer.
+const minSmall = 64
+
+// pools hold released buffers by size: pools[k] those of minSmall<<k
+// bytes, powers of two: the small buffers Release makes, and the read
+// buffers that growth by doubling from minBuf makes. A buffer of another
+// size (one capped at its limit), or larger than the last class (512 KiB),
+// is left to the garbage collector. The pools are sync.Pools because
+// Buffers of loops on different goroutines share them; what they hold
+// goes back to the garbage collector within two cycles, so an idle server
+// returns its read buffers too.
+var pools [14]sync.Pool
 
 // chunk is a pooled buffer. The pools hold pointers, so that putting one
 // back allocates nothing.
@@ -75,10 +90,10 @@ type chunk struct{ b []byte }
 
 // class returns the pool of buffers of n bytes, or -1 if n has none.
 func class(n int) int {
-	if n < minBuf || n%minBuf != 0 || bits.OnesCount(uint(n/minBuf)) != 1 {
+	if n < minSmall || bits.OnesCount(uint(n)) != 1 {
 		return -1
 	}
-	k := bits.TrailingZeros(uint(n / minBuf))
+	k := bits.TrailingZeros(uint(n / minSmall))
 	if k >= len(pools) {
 		return -1
 	}
@@ -106,7 +121,7 @@ func putChunk(c *chunk) {
 // is ready to use. A Buffer belongs to one reader, used from one goroutine
 // at a time; it does no I/O itself.
 type Buffer struct {
-	c     *chunk // holds buf; nil when the Buffer holds no memory
+	c     *chunk // holds buf, which came from a pool or may go to one
 	buf   []byte // c.b, or nil
 	r, w  int    // unread input is buf[r:w]
 	scan  int    // no delimiter starts in buf[r:scan]: the search resumes here
@@ -183,17 +198,18 @@ func (b *Buffer) EOF() error {
 // empty when Next has just returned More (or Skip false): it moves the
 // unread bytes to the front when little room is left behind them, and
 // grows the buffer only when they fill most of it, up to max(limit, 4096)
-// bytes. Records returned earlier may be overwritten from here on.
+// bytes; a small buffer of Release's is grown to a read buffer at once.
+// Records returned earlier may be overwritten from here on.
 func (b *Buffer) Free(limit int) []byte {
 	free := len(b.buf) - b.w
-	short := free == 0 || free < len(b.buf)/4
+	short := free == 0 || free < len(b.buf)/4 || len(b.buf) < minBuf
 	if short && b.r > 0 {
 		n := copy(b.buf, b.buf[b.r:b.w])
 		b.copied += n
 		b.scan -= b.r
 		b.r, b.w = 0, n
 		free = len(b.buf) - b.w
-		short = free == 0 || free < len(b.buf)/4
+		short = free == 0 || free < len(b.buf)/4 || len(b.buf) < minBuf
 	}
 	if size := max(limit, minBuf, 2*len(b.delim)); short && len(b.buf) < size {
 		c := getChunk(min(max(2*len(b.buf), minBuf), size))
@@ -209,18 +225,38 @@ func (b *Buffer) Free(limit int) []byte {
 }
 
 // Release gives the buffer back to the pool if it holds no input, and
-// reports whether it did: call it when about to wait for input. Free
-// takes a buffer again. Records returned earlier may be overwritten from
-// here on, as after Free. A Buffer holding part of a record keeps it.
+// reports whether it gave a buffer back: call it when about to wait for
+// input. Free takes a buffer again. Records returned earlier may be
+// overwritten from here on, as after Free. A Buffer holding part of a
+// record keeps it: in a buffer of just its size if it is at most
+// shrinkMax bytes (the pooled one goes back), in the buffer that holds it
+// otherwise.
 func (b *Buffer) Release() bool {
-	if b.c == nil || b.r < b.w {
+	n := b.w - b.r
+	switch {
+	case b.buf == nil:
 		return false
+	case n == 0:
+		putChunk(b.c)
+		b.c, b.buf = nil, nil
+		b.r, b.w, b.scan = 0, 0, 0
+		return true
+	case n <= shrinkMax && len(b.buf) > smallSize(n):
+		c := getChunk(smallSize(n))
+		b.copied += copy(c.b, b.buf[b.r:b.w])
+		b.scan -= b.r
+		b.r, b.w = 0, n
+		if b.c != nil {
+			putChunk(b.c)
+		}
+		b.c, b.buf = c, c.b
+		return true
 	}
-	putChunk(b.c)
-	b.c, b.buf = nil, nil
-	b.r, b.w, b.scan = 0, 0, 0
-	return true
+	return false
 }
+
+// smallSize is the size of the small buffer that holds n bytes.
+func smallSize(n int) int { return max(minSmall, 1<<bits.Len(uint(n-1))) }
 
 // Delim returns the delimiter of the last Next, which the Buffer keeps a
 // copy of, so that a reader waiting for the rest of a record need not.
