@@ -36,17 +36,18 @@ var errEmptyDelimiter = fmt.Errorf("tsocket: empty delimiter: %w", syscall.EINVA
 // from under the Reader. One ReadUntilSend or ReadFullSend may be in
 // flight on a Reader; a second fails with ErrBusy.
 //
-// A Reader holds no buffer while it holds no input: one waiting for the
-// next record with nothing buffered (a client between commands, or in
-// IMAP IDLE) has given its buffer back to a pool that every Reader and
-// MaskEvent.ReadUntil share, and takes one again only once the socket is
-// readable ([ReadSomeFuncSend]), so that many idle connections cost no
-// buffer each. The buffer grows as records need it, up to max bytes (or
-// 4 KiB if that is more), and unread bytes are moved to its front before
-// a read rather than grown past. A Reader waiting for the rest of a record
-// keeps what it has of it: in a small pooled buffer of about its size if
-// it is at most 512 bytes (a client that sent half a command line), in
-// its read buffer if more. A record already buffered is returned without a system
+// A Reader holds no buffer while it holds no input: it takes one from a
+// pool that every Reader and MaskEvent.ReadUntil share right before it
+// reads the socket, and gives it back before it waits (as
+// [ReadSomeFuncSend] holds no buffer while it waits) once the records read
+// into it are used up, so that many connections waiting for their next
+// command, or sitting in IMAP IDLE, cost no buffer each. A Reader waiting
+// for the rest of a record keeps what it has of it: in a small pooled
+// buffer of about its size if it is at most 512 bytes (a client that sent
+// half a command line), in its read buffer if more. The read buffer grows
+// as records need it, up to max bytes (or 4 KiB if that is more), and
+// unread bytes are moved to its front before a read rather than grown
+// past. A record already buffered is returned without a system
 // call, through Post. A record of more than max bytes (delimiter included)
 // fails with [ErrRecordTooLong] as soon as max bytes hold no delimiter, so
 // that a server can answer at once; the Reader drops what it holds of the
@@ -222,7 +223,7 @@ func (r *Reader) fullStep() {
 // the socket has data. The buffer is taken right before each read of the
 // socket and released before each wait (record.Buffer.Release): a Reader
 // that holds no input holds no buffer while it waits, and one that holds
-// the start of a short record holds a copy of just that.
+// the start of a short record holds it in a small buffer.
 func (r *Reader) readMore() {
 	if r.Buffered() == 0 {
 		r.buf.Release() // the records read from it are done with

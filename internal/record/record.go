@@ -228,8 +228,8 @@ func (b *Buffer) Free(limit int) []byte {
 // reports whether it gave a buffer back: call it when about to wait for
 // input. Free takes a buffer again. Records returned earlier may be
 // overwritten from here on, as after Free. A Buffer holding part of a
-// record keeps it: in a buffer of just its size if it is at most
-// shrinkMax bytes (the pooled one goes back), in the buffer that holds it
+// record keeps it: moved into a small pooled buffer if it is at most
+// shrinkMax bytes (the read buffer goes back), in the buffer that holds it
 // otherwise.
 func (b *Buffer) Release() bool {
 	n := b.w - b.r
@@ -246,9 +246,7 @@ func (b *Buffer) Release() bool {
 		b.copied += copy(c.b, b.buf[b.r:b.w])
 		b.scan -= b.r
 		b.r, b.w = 0, n
-		if b.c != nil {
-			putChunk(b.c)
-		}
+		putChunk(b.c)
 		b.c, b.buf = c, c.b
 		return true
 	}
