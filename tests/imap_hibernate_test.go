@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,13 @@ import (
 // cleanup, which runs first) has closed the control socket.
 func inProcessHibernator(t *testing.T, cfg imap.Config) (func(*tevent.Context) (*tsocket.Stream, error), func(func(*imap.Hibernator))) {
 	t.Helper()
+	return inProcessHibernatorWith(t, imap.HibernatorConfigOf(cfg))
+}
+
+// inProcessHibernatorWith is inProcessHibernator with the hibernation
+// process's own configuration.
+func inProcessHibernatorWith(t *testing.T, hc imap.HibernatorConfig) (func(*tevent.Context) (*tsocket.Stream, error), func(func(*imap.Hibernator))) {
+	t.Helper()
 	hev, err := tevent.NewContext()
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +45,7 @@ func inProcessHibernator(t *testing.T, cfg imap.Config) (func(*tevent.Context) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	hib := imap.RunHibernator(hev, ctl, imap.HibernatorConfigOf(cfg))
+	hib := imap.RunHibernator(hev, ctl, hc)
 	done := make(chan error, 1)
 	go func() {
 		err := hev.LoopWait()
@@ -148,6 +156,42 @@ func TestIMAPHibernation(t *testing.T) {
 	a.expect("* BYE gotevent IMAP4rev1 server logging out")
 	a.expect("a5 OK LOGOUT completed")
 	a.eof()
+}
+
+// Once connections have been handed over, the server and the hibernation
+// process each give back memory (Config.ReturnMemory,
+// HibernatorConfig.ReturnMemory): a burst of hand-overs costs a call
+// each, not one a connection.
+func TestIMAPHibernationReturnsMemory(t *testing.T) {
+	var server, hibernator atomic.Int32
+	called := make(chan string, 100)
+	cfg := imap.Config{HibernateAfter: 10 * time.Millisecond, ReturnMemory: func() { server.Add(1); called <- "server" }}
+	hc := imap.HibernatorConfigOf(cfg)
+	hc.ReturnMemory = func() { hibernator.Add(1); called <- "hibernator" }
+	start, onHib := inProcessHibernatorWith(t, hc)
+	cfg.StartHibernator = start
+	h := startIMAP(t, cfg)
+	const n = 3
+	for i := range n {
+		idleIn(h.dial(), fmt.Sprintf("a%d", i))
+	}
+	for server.Load() == 0 || hibernator.Load() == 0 {
+		select {
+		case <-called:
+		case <-time.After(ioTimeout):
+			t.Fatalf("memory returned %d times by the server, %d by the hibernation process; want each at least once", server.Load(), hibernator.Load())
+		}
+	}
+	held := 0
+	for deadline := time.Now().Add(ioTimeout); held < n && time.Now().Before(deadline); {
+		onHib(func(hib *imap.Hibernator) { held = hib.Conns() })
+	}
+	if held != n {
+		t.Fatalf("%d of %d connections hibernated", held, n)
+	}
+	if s, hb := server.Load(), hibernator.Load(); s > n || hb > n {
+		t.Errorf("memory returned %d times by the server and %d by the hibernation process for %d hand-overs", s, hb, n)
+	}
 }
 
 // The hand-over loses no byte either way: a client that types DONE and

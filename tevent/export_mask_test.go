@@ -4,6 +4,9 @@ package tevent
 // tests can tell a record served from the buffer from one that needed a read.
 func LineStateReads(st *LineState) int { return st.reads }
 
+// LineStateBuffer returns the size of st's buffer, 0 when it holds none.
+func LineStateBuffer(st *LineState) int { return st.buf.Cap() }
+
 // SetAsyncClosingHook makes the context's async pool call fn during Close,
 // after it has dropped the queued jobs and before it waits for the running
 // ones. The pool must exist (a job was queued).

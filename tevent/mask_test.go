@@ -262,6 +262,40 @@ func TestMaskReadUntilByteByByte(t *testing.T) {
 	})
 }
 
+// A LineState holds no buffer while it holds no input: ReadUntil gives
+// it back once the fd has nothing more (EAGAIN), and keeps the start of a
+// short record in a small one.
+func TestMaskReadUntilIdleHoldsNoBuffer(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		a, b := testutil.Socketpair(t)
+		e, st := newCtx().BuildFDEvent(b, tevent.FDRead, nil, nil), new(tevent.LineState)
+		maskWrite(t, a, "a1 IDLE\r\n")
+		if rec, _, err := e.ReadUntil([]byte("\r\n"), st); string(rec) != "a1 IDLE\r\n" || err != nil {
+			t.Fatalf("ReadUntil = %q, %v", rec, err)
+		}
+		if n := tevent.LineStateBuffer(st); n == 0 {
+			t.Fatal("no buffer behind the record just returned")
+		}
+		if _, _, err := e.ReadUntil([]byte("\r\n"), st); err != unix.EAGAIN {
+			t.Fatalf("ReadUntil on an empty socket: %v, want EAGAIN", err)
+		}
+		if n := tevent.LineStateBuffer(st); n != 0 {
+			t.Fatalf("waiting with nothing buffered: a buffer of %d bytes", n)
+		}
+		maskWrite(t, a, "DO")
+		if _, _, err := e.ReadUntil([]byte("\r\n"), st); err != unix.EAGAIN {
+			t.Fatalf("ReadUntil on half a line: %v, want EAGAIN", err)
+		}
+		if n := tevent.LineStateBuffer(st); n == 0 || n > 64 || string(st.Buffered()) != "DO" {
+			t.Fatalf("waiting with %q buffered: a buffer of %d bytes, want a small one", st.Buffered(), n)
+		}
+		maskWrite(t, a, "NE\r\n")
+		if rec, _, err := e.ReadUntil([]byte("\r\n"), st); string(rec) != "DONE\r\n" || err != nil {
+			t.Fatalf("ReadUntil = %q, %v", rec, err)
+		}
+	})
+}
+
 func TestMaskReadUntilLimitsAndEOF(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()

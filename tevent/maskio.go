@@ -253,8 +253,11 @@ func (e *MaskEvent) ioStep(st *IOState) IOResult {
 
 // LineState buffers the input of ReadUntil between calls: bytes read past
 // the end of one record wait here for the next call, and a partial record
-// waits here for the rest, so nothing is lost or read twice. The zero value
-// is ready to use. Use one LineState per fd, from one goroutine at a time.
+// waits here for the rest, so nothing is lost or read twice. While it
+// holds no input it holds no buffer either: ReadUntil gives it back to a
+// pool (shared with tsocket.Reader) when the fd has nothing more. The zero
+// value is ready to use. Use one LineState per fd, from one goroutine at a
+// time.
 type LineState struct {
 	// MaxRecord is the longest record, delimiter included, ReadUntil
 	// accepts; 0 means DefaultMaxRecord. The buffer never grows past it
@@ -313,6 +316,9 @@ func (e *MaskEvent) ReadUntil(delim []byte, st *LineState) ([]byte, Flags, error
 		n, need, err := e.Read(st.buf.Free(limit))
 		st.reads++
 		if err != nil {
+			// About to wait (or done): a buffer holding nothing goes
+			// back to the pool, so that an idle fd holds none.
+			st.buf.Release()
 			if err == io.EOF {
 				err = st.buf.EOF()
 			}

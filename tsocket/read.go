@@ -49,13 +49,16 @@ type readState struct {
 
 // readKinds holds the state of each kind of read. One is in use at a
 // time; keeping each apart costs 48 bytes a Stream, less than one
-// allocation per read, and keeps each kind's fields typed.
+// allocation per read, and keeps each kind's fields typed. ReadvSend and
+// ReadSomeSend, whose state is the same, share theirs (see some).
 type readKinds struct {
-	readv readvFill
-	some  readSome
+	readv readvFill // or a readSome
 	fn    readSomeFunc
 	pdu   readPDU
 }
+
+// some is the state of a ReadSomeSend: the same memory as a ReadvSend's.
+func (k *readKinds) some() *readSome { return (*readSome)(&k.readv) }
 
 // readvFill is a ReadvSend: it ends once every buffer of its vector is
 // full, with their total size.
@@ -77,7 +80,7 @@ func (r *readvFill) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req,
 
 // readSome is a ReadSomeSend: its vector is the caller's one buffer, and
 // it ends with the first bytes read.
-type readSome struct{ req *tevent.Req[int] }
+type readSome readvFill
 
 func (r *readSome) op() string { return "read" }
 
@@ -103,14 +106,28 @@ func (r *readSome) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 
 // bytes read, a prefix of that buffer.
 type readSomeFunc struct {
 	req *tevent.Req[[]byte]
-	get func() []byte
+	src lateBuffer
 }
+
+// lateBuffer is where a readSomeFunc takes its buffer: buf right before
+// each read, put before each wait (when the buffer buf gave, if any, is
+// no longer held by the read).
+type lateBuffer interface {
+	buf() []byte
+	put()
+}
+
+// getFunc is ReadSomeFuncSend's get as a lateBuffer.
+type getFunc func() []byte
+
+func (g getFunc) buf() []byte { return g() }
+func (getFunc) put()          {}
 
 func (r *readSomeFunc) op() string { return "read" }
 
 func (r *readSomeFunc) vector(s *Stream) bool {
 	req := r.req
-	b := r.get()
+	b := r.src.buf()
 	switch {
 	case r.req != req || s.closed:
 		return false // closed or abandoned from inside get
@@ -130,7 +147,11 @@ func (r *readSomeFunc) got(s *Stream, n int) bool {
 
 // wait drops the buffer, so that a connection waiting for its next
 // message holds none: get is asked again once the socket is readable.
-func (r *readSomeFunc) wait(s *Stream) { s.rd.one[0], s.rd.v = nil, ioVec{} }
+// The source hears it, and may take back the buffer it gave.
+func (r *readSomeFunc) wait(s *Stream) {
+	s.rd.one[0], s.rd.v = nil, ioVec{}
+	r.src.put()
+}
 
 func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
 
@@ -175,8 +196,8 @@ func ReadSomeSend(ev *tevent.Context, s *Stream, buf []byte) *tevent.Req[int] {
 	if err := s.startRead(ev, "read", len(buf) == 0); req.Error(err) {
 		return req.Post()
 	}
-	s.rd.kinds.some = readSome{req: req}
-	s.beginRead(&s.rd.kinds.some)
+	*s.rd.kinds.some() = readSome{req: req}
+	s.beginRead(s.rd.kinds.some())
 	s.rd.one[0] = buf
 	s.rd.v.set(s.rd.one[:])
 	req.SetCleanupFn(s.cleanupFn)
@@ -210,13 +231,30 @@ func ReadSomeRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }
 // The request finishes as soon as any bytes arrive and counts as the
 // stream's one read in flight.
 func ReadSomeFuncSend(ev *tevent.Context, s *Stream, get func() []byte) *tevent.Req[[]byte] {
+	return readLateSend(ev, s, getFunc(get), get == nil, false)
+}
+
+// readLateSend is ReadSomeFuncSend from a lateBuffer, and with now the
+// Reader's read into a buffer taken late: that one is tried inside Send,
+// as ReadSomeSend is (finishing through Post if data is there).
+func readLateSend(ev *tevent.Context, s *Stream, src lateBuffer, none, now bool) *tevent.Req[[]byte] {
 	req := tevent.NewReq[[]byte](ev)
-	if err := s.startRead(ev, "read", get == nil); req.Error(err) {
+	if err := s.startRead(ev, "read", none); req.Error(err) {
 		return req.Post()
 	}
-	s.rd.kinds.fn = readSomeFunc{req: req, get: get}
+	s.rd.kinds.fn = readSomeFunc{req: req, src: src}
 	s.beginRead(&s.rd.kinds.fn)
 	req.SetCleanupFn(s.cleanupFn)
+	if now && (!s.reg.waiting(s.rdWait) || s.tr.buffered()) {
+		// As readStepOrWait: read now unless the loop already watches
+		// the socket.
+		s.readStep()
+		if !req.IsInProgress() {
+			return req.Post()
+		}
+		return req
+	}
+	src.put() // it waits
 	if err := s.reg.set(s.wants()); err != nil {
 		s.failRead(err)
 		return req.Post()

@@ -30,15 +30,24 @@ var errEmptyDelimiter = fmt.Errorf("tsocket: empty delimiter: %w", syscall.EINVA
 // A Reader belongs to the goroutine running ev's loop, as its stream
 // does, and owns the stream's read side: it keeps at most one read in
 // flight on the stream, and reads into the free end of its buffer with
-// one [ReadSomeSend] per arrival. Reading the stream directly as well
+// one read per arrival. Reading the stream directly as well
 // (ReadvSend, ReadSomeSend) is an error: while the Reader has a read in
 // flight such a read fails with [ErrBusy], and otherwise it takes bytes
 // from under the Reader. One ReadUntilSend or ReadFullSend may be in
 // flight on a Reader; a second fails with ErrBusy.
 //
-// The buffer grows as records need it, up to max bytes (or 4 KiB if that
-// is more), and unread bytes are moved to its front before a read rather
-// than grown past. A record already buffered is returned without a system
+// A Reader holds no buffer while it holds no input: it takes one from a
+// pool that every Reader and MaskEvent.ReadUntil share right before it
+// reads the socket, and gives it back before it waits (as
+// [ReadSomeFuncSend] holds no buffer while it waits) once the records read
+// into it are used up, so that many connections waiting for their next
+// command, or sitting in IMAP IDLE, cost no buffer each. A Reader waiting
+// for the rest of a record keeps what it has of it: in a small pooled
+// buffer of about its size if it is at most 512 bytes (a client that sent
+// half a command line), in its read buffer if more. The read buffer grows
+// as records need it, up to max bytes (or 4 KiB if that is more), and
+// unread bytes are moved to its front before a read rather than grown
+// past. A record already buffered is returned without a system
 // call, through Post. A record of more than max bytes (delimiter included)
 // fails with [ErrRecordTooLong] as soon as max bytes hold no delimiter, so
 // that a server can answer at once; the Reader drops what it holds of the
@@ -62,31 +71,33 @@ type Reader struct {
 	max int
 	buf record.Buffer
 
-	until *tevent.Req[[]byte] // the ReadUntilSend in flight
-	delim []byte              // its delimiter
-	full  *tevent.Req[int]    // the ReadFullSend in flight
-	dst   []byte              // its buffer
-	got   int                 // bytes of dst filled from the buffer
+	// The ReadUntilSend in flight; its delimiter is buf's.
+	until *tevent.Req[[]byte]
+	// The ReadFullSend in flight, the size of its buffer, and the part of
+	// that buffer still to fill (the vector of a direct read).
+	full *tevent.Req[int]
+	size int
+	rest [1][]byte
 
-	sub    *tevent.Req[int] // the read on s in flight for them
-	direct bool             // sub reads into dst rather than into buf
-	one    [1][]byte        // the vector of a direct read
+	sub   *tevent.Req[int]    // the direct read on s in flight for full
+	subFn *tevent.Req[[]byte] // or the read into buf in flight
 
 	// Bound once, so that requests allocate no closures.
-	readDone, directDone func(*tevent.Req[int])
-	cleanupFn            func(tevent.State)
-	cancelFn             func() bool
+	directDone func(*tevent.Req[int])
+	lateDone   func(*tevent.Req[[]byte])
+	cleanupFn  func(tevent.State)
+	cancelFn   func() bool
 }
 
 // NewReader returns a Reader of s on ev's loop accepting records of up to
 // max bytes, delimiter included; max <= 0 means tevent.DefaultMaxRecord
-// (64 KiB). The buffer is allocated by the first read.
+// (64 KiB). The Reader holds no buffer until input arrives.
 func NewReader(ev *tevent.Context, s *Stream, max int) *Reader {
 	if max <= 0 {
 		max = tevent.DefaultMaxRecord
 	}
 	r := &Reader{ev: ev, s: s, max: max}
-	r.readDone, r.directDone = r.onRead, r.onDirect
+	r.directDone, r.lateDone = r.onDirect, r.onLate
 	r.cleanupFn, r.cancelFn = r.cleanup, r.cancel
 	return r
 }
@@ -104,8 +115,8 @@ func ReadUntilSend(ev *tevent.Context, r *Reader, delim []byte) *tevent.Req[[]by
 	if err := r.start(ev, len(delim) == 0); req.Error(err) {
 		return req.Post()
 	}
-	r.until, r.delim = req, delim
-	r.untilStep()
+	r.until = req
+	r.untilStep(delim)
 	if !req.IsInProgress() {
 		return req.Post()
 	}
@@ -138,7 +149,7 @@ func ReadFullSend(ev *tevent.Context, r *Reader, buf []byte) *tevent.Req[int] {
 		req.Done(0)
 		return req.Post()
 	}
-	r.full, r.dst, r.got = req, buf, 0
+	r.full, r.size, r.rest[0] = req, len(buf), buf
 	r.fullStep()
 	if !req.IsInProgress() {
 		return req.Post()
@@ -166,9 +177,13 @@ func (r *Reader) start(ev *tevent.Context, emptyDelim bool) error {
 }
 
 // untilStep finishes the ReadUntilSend in flight from the buffer, or reads
-// more for it.
-func (r *Reader) untilStep() {
-	rec, res := r.buf.Next(r.delim, r.max)
+// more for it. delim is the request's, or nil for the one the buffer
+// keeps from the last call.
+func (r *Reader) untilStep(delim []byte) {
+	if delim == nil {
+		delim = r.buf.Delim()
+	}
+	rec, res := r.buf.Next(delim, r.max)
 	if res == record.More {
 		r.until.SetCleanupFn(r.cleanupFn)
 		r.until.SetCancelFn(r.cancelFn)
@@ -176,7 +191,7 @@ func (r *Reader) untilStep() {
 		return
 	}
 	req := r.until
-	r.until, r.delim = nil, nil
+	r.until = nil
 	if res == record.TooLong {
 		req.Error(r.opErr(fmt.Errorf("record over %d bytes: %w", r.max, ErrRecordTooLong)))
 		return
@@ -193,40 +208,64 @@ func (r *Reader) fullStep() {
 		r.readMore()
 		return
 	}
-	r.got += r.buf.Discard(copy(r.dst[r.got:], r.buf.Buffered()))
-	if r.got == len(r.dst) {
+	r.rest[0] = r.rest[0][r.buf.Discard(copy(r.rest[0], r.buf.Buffered())):]
+	if len(r.rest[0]) == 0 {
 		r.endFull(nil)
 		return
 	}
+	r.buf.Release() // it is empty: the rest goes straight into place
 	r.full.SetCleanupFn(r.cleanupFn)
-	r.one[0] = r.dst[r.got:]
-	r.sub, r.direct = ReadvSend(r.ev, r.s, r.one[:]), true
+	r.sub = ReadvSend(r.ev, r.s, r.rest[:])
 	r.sub.SetCallback(r.directDone)
 }
 
-// readMore reads what arrives into the free end of the buffer.
+// readMore reads what arrives into the free end of the buffer, at once if
+// the socket has data. The buffer is taken right before each read of the
+// socket and released before each wait (record.Buffer.Release): a Reader
+// that holds no input holds no buffer while it waits, and one that holds
+// the start of a short record holds it in a small buffer.
 func (r *Reader) readMore() {
-	r.sub, r.direct = ReadSomeSend(r.ev, r.s, r.buf.Free(r.max)), false
-	r.sub.SetCallback(r.readDone)
+	if r.Buffered() == 0 {
+		r.buf.Release() // the records read from it are done with
+	}
+	r.subFn = readLateSend(r.ev, r.s, lateReader{r}, false, true)
+	r.subFn.SetCallback(r.lateDone)
 }
 
-// onRead is the callback of readMore's read.
-func (r *Reader) onRead(sub *tevent.Req[int]) {
-	r.sub = nil
-	n, err := ReadSomeRecv(sub)
+// lateReader is the buffer source of readMore's late read: the buffer is
+// taken right before a read of the socket and released before each wait.
+// (A pointer-shaped value: making the interface allocates nothing.)
+type lateReader struct{ r *Reader }
+
+func (l lateReader) buf() []byte { return l.r.buf.Free(l.r.max) }
+func (l lateReader) put()        { l.r.buf.Release() }
+
+// onLate is the callback of readMore's late read.
+func (r *Reader) onLate(sub *tevent.Req[[]byte]) {
+	r.subFn = nil
+	b, err := ReadSomeFuncRecv(sub)
+	r.gotInput(len(b), err)
+}
+
+// gotInput takes the result of a read into the buffer and moves the
+// request in flight on.
+func (r *Reader) gotInput(n int, err error) {
 	switch {
 	case err == nil:
 		r.buf.Added(n)
 	case err == io.EOF:
 		err = r.buf.EOF() // io.EOF between records only
 	}
+	if err != nil {
+		r.buf.Release() // nothing more comes: keep no empty buffer
+	}
 	switch {
 	case r.until != nil && err != nil:
 		req := r.until
-		r.until, r.delim = nil, nil
+		r.until = nil
 		req.Error(err)
 	case r.until != nil:
-		r.untilStep()
+		r.untilStep(nil)
 	case r.full != nil && err != nil:
 		r.endFull(err)
 	case r.full != nil:
@@ -236,9 +275,9 @@ func (r *Reader) onRead(sub *tevent.Req[int]) {
 
 // onDirect is the callback of fullStep's read into the caller's buffer.
 func (r *Reader) onDirect(sub *tevent.Req[int]) {
-	r.sub, r.one[0] = nil, nil
+	r.sub = nil
 	_, err := ReadvRecv(sub)
-	if err == io.EOF && r.got > 0 {
+	if err == io.EOF && len(r.rest[0]) < r.size {
 		err = io.ErrUnexpectedEOF
 	}
 	r.endFull(err)
@@ -246,8 +285,8 @@ func (r *Reader) onDirect(sub *tevent.Req[int]) {
 
 // endFull finishes the ReadFullSend in flight.
 func (r *Reader) endFull(err error) {
-	req, n := r.full, len(r.dst)
-	r.full, r.dst, r.got = nil, nil, 0
+	req, n := r.full, r.size
+	r.full, r.size, r.rest[0] = nil, 0, nil
 	if !req.Error(err) {
 		req.Done(n)
 	}
@@ -258,11 +297,11 @@ func (r *Reader) endFull(err error) {
 // abandoned, or the context closed), and the read made for it.
 func (r *Reader) cleanup(tevent.State) {
 	if r.until != nil && !r.until.IsInProgress() {
-		r.until, r.delim = nil, nil
+		r.until = nil
 		r.dropSub()
 	}
 	if r.full != nil && !r.full.IsInProgress() {
-		r.full, r.dst, r.got = nil, nil, 0
+		r.full, r.size, r.rest[0] = nil, 0, nil
 		r.dropSub()
 	}
 }
@@ -273,18 +312,21 @@ func (r *Reader) cancel() bool { return r.until != nil }
 // dropSub abandons the read in flight on the stream. A read into the
 // buffer that has finished but not yet called back keeps its bytes.
 func (r *Reader) dropSub() {
-	sub := r.sub
-	if sub == nil {
+	if sub := r.subFn; sub != nil {
+		r.subFn = nil
+		if sub.State() == tevent.StateDone {
+			sub.SetCallback(nil)
+			b, _ := ReadSomeFuncRecv(sub)
+			r.buf.Added(len(b))
+			return
+		}
+		sub.Abandon()
 		return
 	}
-	r.sub, r.one[0] = nil, nil
-	if !r.direct && sub.State() == tevent.StateDone {
-		sub.SetCallback(nil)
-		n, _ := ReadSomeRecv(sub)
-		r.buf.Added(n)
-		return
+	if sub := r.sub; sub != nil {
+		r.sub = nil
+		sub.Abandon() // a direct read: its bytes are lost with the request
 	}
-	sub.Abandon()
 }
 
 // opErr wraps err as the stream's own read errors are.

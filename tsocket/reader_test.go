@@ -433,6 +433,152 @@ func TestReaderAbandonAfterRead(t *testing.T) {
 	})
 }
 
+// A Reader holds no buffer while it holds no input: not before the first
+// read, not while a ReadUntilSend waits for the next record (a client in
+// IMAP IDLE), not while a ReadFullSend reads straight into its caller's
+// buffer. It holds one from the moment input arrives until the next read
+// once that input is used up, so the record returned stays valid.
+func TestReaderIdleHoldsNoBuffer(t *testing.T) {
+	readerCase(t, 0, func(t *testing.T, ev *tevent.Context, a, _ *tsocket.Stream, r *tsocket.Reader) {
+		size := func(when string, want bool) {
+			t.Helper()
+			if got := r.BufferSize(); (got > 0) != want {
+				t.Fatalf("%s: buffer of %d bytes; want one: %v", when, got, want)
+			}
+		}
+		size("new", false)
+		req := tsocket.ReadUntilSend(ev, r, []byte("\r\n"))
+		size("first read in flight", false)
+		turn(t, ev)
+		size("first read waiting", false)
+		sendAll(t, ev, a, "a1 IDLE\r\n")
+		poll(t, req)
+		rec, err := tsocket.ReadUntilRecv(req)
+		if string(rec) != "a1 IDLE\r\n" || err != nil {
+			t.Fatalf("ReadUntil = %q, %v", rec, err)
+		}
+		size("record returned", true)
+		req = tsocket.ReadUntilSend(ev, r, []byte("\r\n"))
+		size("next read in flight", false)
+		turn(t, ev)
+		size("next read waiting", false)
+		sendAll(t, ev, a, "DONE\r\nBDAT 9\r\nhel")
+		poll(t, req)
+		if rec, err := tsocket.ReadUntilRecv(req); string(rec) != "DONE\r\n" || err != nil {
+			t.Fatalf("ReadUntil = %q, %v", rec, err)
+		}
+		wantRecord(t, ev, r, "\r\n", "BDAT 9\r\n")
+		size("part of a payload buffered", true)
+		buf := make([]byte, 9)
+		full := tsocket.ReadFullSend(ev, r, buf)
+		size("the rest read straight into place", false)
+		sendAll(t, ev, a, "lo world")
+		poll(t, full)
+		if n, err := tsocket.ReadFullRecv(full); n != 9 || string(buf) != "hello wor" || err != nil {
+			t.Fatalf("ReadFull = %d, %q, %v", n, buf, err)
+		}
+		wantRecord(t, ev, r, "d", "ld")
+		req = tsocket.ReadUntilSend(ev, r, []byte("\r\n"))
+		size("read in flight after the payload", false)
+		req.Cancel()
+		poll(t, req)
+		size("cancelled", false)
+	})
+}
+
+// The same, measured: a hundred Readers, each with a record read and the
+// next ReadUntilSend waiting (half of them with the start of the next
+// record, "DO", buffered), hold less heap each than one read buffer would
+// (4 KiB): the Reader, its request and its read on the stream.
+func TestReaderIdleHeap(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		const n = 100
+		peers, streams := make([]*tsocket.Stream, n), make([]*tsocket.Stream, n)
+		for i := range n {
+			peers[i], streams[i] = unixPair(t, ev)
+		}
+		heap := func() uint64 {
+			var ms runtime.MemStats
+			for range 3 { // a third cycle empties the pools' victim caches
+				runtime.GC()
+			}
+			runtime.ReadMemStats(&ms)
+			return ms.HeapAlloc
+		}
+		before := heap()
+		readers, reqs := make([]*tsocket.Reader, n), make([]*tevent.Req[[]byte], n)
+		for i := range n {
+			readers[i] = tsocket.NewReader(ev, streams[i], 0)
+			if _, err := unix.Write(peers[i].Fd(), []byte("a1 IDLE\r\nDO"[:9+2*(i%2)])); err != nil {
+				t.Fatal(err)
+			}
+			wantRecord(t, ev, readers[i], "\r\n", "a1 IDLE\r\n")
+			reqs[i] = tsocket.ReadUntilSend(ev, readers[i], []byte("\r\n"))
+		}
+		turn(t, ev)
+		after := heap()
+		per := (int64(after) - int64(before)) / n
+		t.Logf("%d idle Readers: %d bytes of heap each", n, per)
+		if per >= 2048 {
+			t.Errorf("%d idle Readers hold %d bytes of heap each; want under 2048 (a read buffer is 4096)", n, per)
+		}
+		for i := range n {
+			if _, err := unix.Write(peers[i].Fd(), []byte("DONE\r\n"[2*(i%2):])); err != nil {
+				t.Fatal(err)
+			}
+			poll(t, reqs[i])
+			if rec, err := tsocket.ReadUntilRecv(reqs[i]); string(rec) != "DONE\r\n" || err != nil {
+				t.Fatalf("reader %d: %q, %v", i, rec, err)
+			}
+		}
+	})
+}
+
+// Readers on one loop share a pool of buffers: a record returned stays
+// valid, and part of a record stays buffered (a short one in a small
+// buffer while the Reader waits), while other Readers of the loop take
+// buffers from the pool and give them back.
+func TestReaderPartialRecordSurvivesOthers(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		a1, b1 := unixPair(t, ev)
+		a2, b2 := unixPair(t, ev)
+		r1, r2 := tsocket.NewReader(ev, b1, 0), tsocket.NewReader(ev, b2, 0)
+		others := func() {
+			t.Helper()
+			for i := range 5 {
+				line := strings.Repeat(string(rune('a'+i)), 3000) + "\n"
+				sendAll(t, ev, a2, line)
+				wantRecord(t, ev, r2, "\n", line)
+			}
+		}
+		sendAll(t, ev, a1, "par")
+		req := tsocket.ReadUntilSend(ev, r1, []byte("\n"))
+		for i := 0; i < 100 && r1.Buffered() < 3; i++ {
+			if err := ev.LoopOnce(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r1.Buffered() != 3 || r1.BufferSize() == 0 || r1.BufferSize() > 64 {
+			t.Fatalf("part of a record: %d bytes buffered in %d; want 3 in a small buffer", r1.Buffered(), r1.BufferSize())
+		}
+		others()
+		sendAll(t, ev, a1, "tial\nnext")
+		poll(t, req)
+		rec, err := tsocket.ReadUntilRecv(req)
+		if string(rec) != "partial\n" || err != nil {
+			t.Fatalf("the partial record after the other Reader's reads: %q, %v", rec, err)
+		}
+		others()
+		if string(rec) != "partial\n" {
+			t.Fatalf("the record returned changed to %q before the next read on its Reader", rec)
+		}
+		sendAll(t, ev, a1, "\n")
+		wantRecord(t, ev, r1, "\n", "next\n")
+	})
+}
+
 func TestReaderClosed(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
 		ev := newCtx()
@@ -599,21 +745,34 @@ func FuzzReader(f *testing.F) {
 // allocs/record counts every allocation in the loop (the ReadUntilSend's
 // Req, and per 64 records the Reader's read on the stream and the
 // writer's writev), to two decimals.
-func BenchmarkReadUntil(b *testing.B) {
+func BenchmarkReadUntil(b *testing.B) { benchReadUntil(b, 64) }
+
+// BenchmarkReadUntilSplit is BenchmarkReadUntil with records of 61 bytes,
+// so that one straddles every 4 KiB read: when the Reader waits for the
+// rest of it, it keeps a copy of its start (record.Buffer.Release).
+func BenchmarkReadUntilSplit(b *testing.B) { benchReadUntil(b, 61) }
+
+func benchReadUntil(b *testing.B, recLen int) {
 	ev := newBenchCtx(b)
 	cli, srv := unixPair(b, ev)
-	const recLen, perWrite = 64, 64
-	block := bytes.Repeat(append(bytes.Repeat([]byte("x"), recLen-2), '\r', '\n'), perWrite)
-	out := [][]byte{block}
+	// The records as one stream, written 4 KiB at a time: 4096 records
+	// make a whole number of writes whatever recLen is.
+	stream := bytes.Repeat(append(bytes.Repeat([]byte("x"), recLen-2), '\r', '\n'), 4096)
+	out := [][]byte{nil}
 	writes := 0
+	next := func() [][]byte {
+		off := writes * 4096 % len(stream)
+		out[0] = stream[off : off+4096]
+		return out
+	}
 	var onWrite func(*tevent.Req[int])
 	onWrite = func(req *tevent.Req[int]) {
 		if _, err := tsocket.WritevRecv(req); err != nil {
 			b.Error(err)
 			return
 		}
-		if writes++; writes*perWrite < b.N {
-			tsocket.WritevSend(ev, cli, out).SetCallback(onWrite)
+		if writes++; writes*4096 < b.N*recLen {
+			tsocket.WritevSend(ev, cli, next()).SetCallback(onWrite)
 		}
 	}
 	r := tsocket.NewReader(ev, srv, 0)
@@ -633,9 +792,9 @@ func BenchmarkReadUntil(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
-	b.SetBytes(recLen)
+	b.SetBytes(int64(recLen))
 	b.ResetTimer()
-	tsocket.WritevSend(ev, cli, out).SetCallback(onWrite)
+	tsocket.WritevSend(ev, cli, next()).SetCallback(onWrite)
 	tsocket.ReadUntilSend(ev, r, delim).SetCallback(onRecord)
 	if err := ev.LoopUntil(func() bool { return records >= b.N || b.Failed() }); err != nil {
 		b.Fatal(err)

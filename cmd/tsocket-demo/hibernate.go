@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/imap"
@@ -31,6 +32,10 @@ func runHibernator(args []string, stderr io.Writer) error {
 		return fmt.Errorf("imap-hibernate: durations must be positive")
 	}
 	cfg.Logf = log.New(stderr, "", log.LstdFlags).Printf
+	// What a connection's hand-over leaves behind goes back to the
+	// system at once: holding little per connection is this process's
+	// purpose.
+	cfg.ReturnMemory = debug.FreeOSMemory
 	// A ^C at the terminal reaches the whole process group: the server
 	// decides when this process ends (its control socket closes).
 	signal.Ignore(syscall.SIGINT)

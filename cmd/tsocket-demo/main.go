@@ -33,6 +33,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -183,6 +184,10 @@ func serveIMAP(name string, args []string, stderr io.Writer) error {
 	}
 	if *hibernate > 0 {
 		cfg.StartHibernator = imap.ExecHibernator(cfg, logger.Printf)
+		// The memory of the connections handed over goes back to the
+		// system, not only to the Go heap: that is what hibernating
+		// them is for.
+		cfg.ReturnMemory = debug.FreeOSMemory
 	}
 	ev, err := tevent.NewContext()
 	if err != nil {

@@ -25,11 +25,22 @@
 // limit bytes is refused at once, and the bytes of it already held are
 // dropped then, except the last len(delim)-1, which may start its
 // delimiter.
+//
+// A reader that is about to wait for input calls Release: a Buffer that
+// holds no input then gives its memory back to a pool shared by every
+// Buffer, and Free takes a buffer from there again when the input comes.
+// A server with many connections idling between records (an IMAP client
+// in IDLE, a Redis client between commands) so holds one buffer per
+// connection that has input, not one per connection. A Buffer holding the
+// start of a record of at most shrinkMax bytes keeps it in a small pooled
+// buffer of about its size while it waits.
 package record
 
 import (
 	"bytes"
 	"io"
+	"math/bits"
+	"sync"
 )
 
 // Result says what Next found.
@@ -51,11 +62,67 @@ const (
 // read: big enough for many short records per read.
 const minBuf = 4096
 
+// shrinkMax is the most held input that Release moves out of a read
+// buffer into a small one (of the next power of two, at least minSmall
+// bytes): a client that sent half a command line and waits costs that,
+// not a read buffer. The move is made once per wait and undone by the
+// next Free, so a record trickling in a byte at a time costs at most two
+// copies of shrinkMax bytes per read on top of the linear work, and none
+// once it is longer.
+const shrinkMax = 512
+
+// minSmall is the size of the smallest pooled buffer.
+const minSmall = 64
+
+// pools hold released buffers by size: pools[k] those of minSmall<<k
+// bytes, powers of two: the small buffers Release makes, and the read
+// buffers that growth by doubling from minBuf makes. A buffer of another
+// size (one capped at its limit), or larger than the last class (512 KiB),
+// is left to the garbage collector. The pools are sync.Pools because
+// Buffers of loops on different goroutines share them; what they hold
+// goes back to the garbage collector within two cycles, so an idle server
+// returns its read buffers too.
+var pools [14]sync.Pool
+
+// chunk is a pooled buffer. The pools hold pointers, so that putting one
+// back allocates nothing.
+type chunk struct{ b []byte }
+
+// class returns the pool of buffers of n bytes, or -1 if n has none.
+func class(n int) int {
+	if n < minSmall || bits.OnesCount(uint(n)) != 1 {
+		return -1
+	}
+	k := bits.TrailingZeros(uint(n / minSmall))
+	if k >= len(pools) {
+		return -1
+	}
+	return k
+}
+
+// getChunk returns a buffer of n bytes, from its pool if it has one.
+func getChunk(n int) *chunk {
+	if k := class(n); k >= 0 {
+		if c, _ := pools[k].Get().(*chunk); c != nil {
+			return c
+		}
+	}
+	return &chunk{b: make([]byte, n)}
+}
+
+// putChunk gives c back to its pool, if its size has one.
+func putChunk(c *chunk) {
+	if k := class(len(c.b)); k >= 0 {
+		pools[k].Put(c)
+	}
+}
+
 // Buffer is input read from a stream and not yet consumed. The zero value
 // is ready to use. A Buffer belongs to one reader, used from one goroutine
 // at a time; it does no I/O itself.
 type Buffer struct {
-	buf   []byte
+	c     *chunk // holds buf, which came from a pool or may go to one
+	buf   []byte // c.b, or nil
 	r, w  int    // unread input is buf[r:w]
 	scan  int    // no delimiter starts in buf[r:scan]: the search resumes here
 	delim []byte // the delimiter scan refers to (a copy)
@@ -131,27 +198,67 @@ func (b *Buffer) EOF() error {
 // empty when Next has just returned More (or Skip false): it moves the
 // unread bytes to the front when little room is left behind them, and
 // grows the buffer only when they fill most of it, up to max(limit, 4096)
-// bytes. Records returned earlier may be overwritten from here on.
+// bytes; a small buffer of Release's is grown to a read buffer at once.
+// Records returned earlier may be overwritten from here on.
 func (b *Buffer) Free(limit int) []byte {
 	free := len(b.buf) - b.w
-	short := free == 0 || free < len(b.buf)/4
+	short := free == 0 || free < len(b.buf)/4 || len(b.buf) < minBuf
 	if short && b.r > 0 {
 		n := copy(b.buf, b.buf[b.r:b.w])
 		b.copied += n
 		b.scan -= b.r
 		b.r, b.w = 0, n
 		free = len(b.buf) - b.w
-		short = free == 0 || free < len(b.buf)/4
+		short = free == 0 || free < len(b.buf)/4 || len(b.buf) < minBuf
 	}
 	if size := max(limit, minBuf, 2*len(b.delim)); short && len(b.buf) < size {
-		buf := make([]byte, min(max(2*len(b.buf), minBuf), size))
-		b.copied += copy(buf, b.buf[b.r:b.w])
+		c := getChunk(min(max(2*len(b.buf), minBuf), size))
+		b.copied += copy(c.b, b.buf[b.r:b.w])
 		b.scan -= b.r
 		b.r, b.w = 0, b.w-b.r
-		b.buf = buf
+		if b.c != nil {
+			putChunk(b.c)
+		}
+		b.c, b.buf = c, c.b
 	}
 	return b.buf[b.w:]
 }
+
+// Release gives the buffer back to the pool if it holds no input, and
+// reports whether it gave a buffer back: call it when about to wait for
+// input. Free takes a buffer again. Records returned earlier may be
+// overwritten from here on, as after Free. A Buffer holding part of a
+// record keeps it: moved into a small pooled buffer if it is at most
+// shrinkMax bytes (the read buffer goes back), in the buffer that holds it
+// otherwise.
+func (b *Buffer) Release() bool {
+	n := b.w - b.r
+	switch {
+	case b.buf == nil:
+		return false
+	case n == 0:
+		putChunk(b.c)
+		b.c, b.buf = nil, nil
+		b.r, b.w, b.scan = 0, 0, 0
+		return true
+	case n <= shrinkMax && len(b.buf) > smallSize(n):
+		c := getChunk(smallSize(n))
+		b.copied += copy(c.b, b.buf[b.r:b.w])
+		b.scan -= b.r
+		b.r, b.w = 0, n
+		putChunk(b.c)
+		b.c, b.buf = c, c.b
+		return true
+	}
+	return false
+}
+
+// smallSize is the size of the small buffer that holds n bytes.
+func smallSize(n int) int { return max(minSmall, 1<<bits.Len(uint(n-1))) }
+
+// Delim returns the delimiter of the last Next, which the Buffer keeps a
+// copy of, so that a reader waiting for the rest of a record need not.
+func (b *Buffer) Delim() []byte { return b.delim }
 
 // Added records that n bytes were read into the slice Free returned.
 func (b *Buffer) Added(n int) { b.w += n }
@@ -169,7 +276,8 @@ func (b *Buffer) Discard(n int) int {
 	return n
 }
 
-// Cap returns the size of the buffer, for tests of the memory bound.
+// Cap returns the size of the buffer, 0 when it holds none, for tests of
+// the memory bound.
 func (b *Buffer) Cap() int { return len(b.buf) }
 
 // find returns the end of the first held delimiter, searching only bytes

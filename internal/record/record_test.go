@@ -180,7 +180,8 @@ func TestDiscard(t *testing.T) {
 var errTooLong = errors.New("record too long")
 
 // FuzzBuffer checks the records of input fed in random chunks against
-// testutil.RefReader, which reads it as one string.
+// testutil.RefReader, which reads it as one string, with the buffer
+// released at random between reads.
 func FuzzBuffer(f *testing.F) {
 	// Seeds: a split CRLF, overlapping delimiter bytes, a record over the
 	// limit ended, one never ended, a partial record at the end.
@@ -210,6 +211,9 @@ func FuzzBuffer(f *testing.F) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		for rest := data; len(rest) > 0; {
 			got = append(got, drain(&b, delim, int(limit))...)
+			if rng.IntN(3) == 0 {
+				b.Release() // as a reader about to wait does
+			}
 			n := feed(&b, int(limit), rest[:min(len(rest), 1+rng.IntN(1+rng.IntN(300)))])
 			if n == 0 {
 				t.Fatalf("no room to read into with %d bytes buffered", len(b.Buffered()))
@@ -221,4 +225,88 @@ func FuzzBuffer(f *testing.F) {
 			t.Fatalf("records mismatch (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// A Buffer that holds no input gives its memory back on Release and
+// takes a buffer again on Free; one holding the start of a short record
+// keeps it in a small buffer, one holding more keeps its buffer, whatever
+// other Buffers take from the pool meanwhile.
+func TestRelease(t *testing.T) {
+	var idle, partial record.Buffer
+	delim := []byte("\n")
+	if idle.Release() || idle.Cap() != 0 {
+		t.Fatalf("a new Buffer: Release %v, Cap %d; want false, 0", idle.Release(), idle.Cap())
+	}
+	feed(&idle, 100, []byte("one\n"))
+	if rec, res := idle.Next(delim, 100); res != record.Found || string(rec) != "one\n" {
+		t.Fatalf("Next = %q, %v", rec, res)
+	}
+	if !idle.Release() || idle.Cap() != 0 {
+		t.Fatalf("an emptied Buffer: Cap %d after Release; want 0", idle.Cap())
+	}
+	feed(&partial, 100, []byte("par"))
+	if !partial.Release() || partial.Cap() != 64 {
+		t.Fatalf("a Buffer holding 3 bytes of a record: Cap %d after Release; want the smallest, 64", partial.Cap())
+	}
+	var long record.Buffer
+	feed(&long, 4096, bytes.Repeat([]byte{'y'}, 600))
+	if long.Release() || long.Cap() != 4096 {
+		t.Fatalf("a Buffer holding 600 bytes of a record: Cap %d after Release; want its 4096", long.Cap())
+	}
+	// Other Buffers take and give back pooled memory while partial waits.
+	for i := range 10 {
+		var other record.Buffer
+		feed(&other, 100, bytes.Repeat([]byte{'x'}, 4000))
+		feed(&other, 100, []byte("\n"))
+		if _, res := other.Next(delim, 4096); res != record.Found {
+			t.Fatalf("other %d: %v", i, res)
+		}
+		other.Release()
+		feed(&idle, 100, []byte("two\n"))
+		if rec, _ := idle.Next(delim, 100); string(rec) != "two\n" {
+			t.Fatalf("round %d: idle's record %q", i, rec)
+		}
+		idle.Release()
+	}
+	feed(&partial, 100, []byte("tial\n"))
+	if rec, res := partial.Next(delim, 100); res != record.Found || string(rec) != "partial\n" {
+		t.Fatalf("the partial record after the others' reads: %q, %v", rec, res)
+	}
+	feed(&long, 4096, []byte("\n"))
+	if rec, res := long.Next(delim, 4096); res != record.Found || len(rec) != 601 {
+		t.Fatalf("the long record after the others' reads: %d bytes, %v", len(rec), res)
+	}
+}
+
+// A record trickling in a byte at a time, released before every read as
+// a waiting reader does, costs at most two copies of its first 512 bytes
+// a read beyond the linear work: the move Release makes into a small
+// buffer and the one Free makes back. Past 512 bytes it keeps its buffer.
+func TestReleaseByteByByte(t *testing.T) {
+	const n, shrinkMax = 8 << 10, 512
+	delim := []byte("\r\n")
+	var b record.Buffer
+	in := append(bytes.Repeat([]byte{'\r', 'x'}, n/2), delim...)
+	for i := range in {
+		if _, res := b.Next(delim, 2*n); res != record.More {
+			t.Fatalf("byte %d: %v before the delimiter", i, res)
+		}
+		b.Release()
+		switch {
+		case i > 0 && i <= shrinkMax && (b.Cap() < i || b.Cap() >= max(128, 2*i)):
+			t.Fatalf("after %d bytes: Cap %d after Release; want a small buffer for them", i, b.Cap())
+		case i > shrinkMax && b.Cap() < 4096:
+			t.Fatalf("after %d bytes: Cap %d after Release; want the buffer kept", i, b.Cap())
+		}
+		feed(&b, 2*n, in[i:i+1])
+	}
+	rec, res := b.Next(delim, 2*n)
+	if res != record.Found || len(rec) != len(in) {
+		t.Fatalf("Next = %d bytes, %v; want %d bytes, Found", len(rec), res, len(in))
+	}
+	_, copied := record.Work(&b)
+	if limit := 2*len(in) + 2*shrinkMax*(shrinkMax+1); copied > limit {
+		t.Fatalf("moved %d bytes for a record of %d; want at most %d", copied, len(in), limit)
+	}
+	t.Logf("record of %d bytes, released before every byte: %d moved", len(in), copied)
 }

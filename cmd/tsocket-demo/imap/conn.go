@@ -16,8 +16,13 @@ import (
 // session's MaxLine) and literals straight into their own buffer
 // (ReadFullSend), queues the session's output in a tsocket.Writer (it is
 // the session's proto.Out), and does what each session.Next says. One
-// wait event per connection (tick) runs the idle timeout, the keep-alives
-// of IDLE, hibernation, and the bound on a closing connection.
+// timer per connection (tick) runs the idle timeout, the keep-alives of
+// IDLE, hibernation, and the bound on a closing connection.
+//
+// Every idle connection holds one, so a conn is kept small: a plain
+// tevent.Timer re-armed in place rather than a stream wait event (which
+// costs a WaitEvent, the stream's list of them and a new pair each time
+// it moves earlier), and its times as nanoseconds of the loop's clock.
 //
 // A conn belongs to its server's loop goroutine.
 type conn struct {
@@ -26,17 +31,18 @@ type conn struct {
 	r    *tsocket.Reader
 	w    *tsocket.Writer
 	sess *session.Session
-	tick *tsocket.WaitEvent
+	tick *tevent.Timer // nil until first armed; cancelled once dead
 
 	reading tevent.Request // the ReadUntilSend or ReadFullSend in flight
 	// pending is input handed back by the hibernation process: the
 	// session gets it before anything read from the stream.
 	pending []byte
 
-	active    time.Time // last input, or output the client took
-	idleSince time.Time // when IDLE started, for hibernation
-	nextKeep  time.Time // next keep-alive during IDLE
-	closeBy   time.Time // when a closing connection is reset
+	// Unix nanoseconds of the loop's clock (ev.Now).
+	active    int64 // last input, or output the client took
+	idleSince int64 // when IDLE started, for hibernation
+	nextKeep  int64 // next keep-alive during IDLE
+	closeBy   int64 // when a closing connection is reset
 
 	accepted    bool // srv.srv tracks the stream (not one resumed from hibernation)
 	tls         bool
@@ -51,8 +57,7 @@ type conn struct {
 var lf = []byte("\n")
 
 func newConn(srv *Server, s *tsocket.Stream) *conn {
-	now := srv.ev.Now()
-	c := &conn{srv: srv, s: s, active: now, accepted: true}
+	c := &conn{srv: srv, s: s, active: srv.now(), accepted: true}
 	c.attach(s)
 	c.sess = session.New(&srv.cfg.Session, c)
 	return c
@@ -65,7 +70,6 @@ func (c *conn) attach(s *tsocket.Stream) {
 	c.r = tsocket.NewReader(c.srv.ev, s, c.srv.maxLine())
 	c.w = tsocket.NewWriter(c.srv.ev, s, c.srv.cfg.Output)
 	c.srv.conns[s] = c
-	c.tick = nil
 	c.rearm()
 }
 
@@ -115,8 +119,8 @@ func (c *conn) setIdle(idle bool) {
 	}
 	c.idling = idle
 	if idle {
-		now := c.srv.ev.Now()
-		c.idleSince, c.nextKeep = now, now.Add(c.srv.cfg.KeepAlive)
+		now := c.srv.now()
+		c.idleSince, c.nextKeep = now, now+int64(c.srv.cfg.KeepAlive)
 		c.rearm()
 	}
 }
@@ -160,12 +164,12 @@ func (c *conn) gotLine(line []byte, err error) {
 	switch {
 	case errors.Is(err, tsocket.ErrRecordTooLong) || err == nil && len(line) > c.srv.maxLine():
 		c.pending = nil
-		c.active = c.srv.ev.Now()
+		c.active = c.srv.now()
 		c.run(c.sess.LineTooLong())
 	case err != nil:
 		c.readFailed(err)
 	default:
-		c.active = c.srv.ev.Now()
+		c.active = c.srv.now()
 		c.run(c.sess.Line(line))
 	}
 }
@@ -226,7 +230,7 @@ func (c *conn) readFull(buf []byte, then func()) {
 		if c.dead || c.closing {
 			return
 		}
-		c.active = c.srv.ev.Now()
+		c.active = c.srv.now()
 		then()
 	})
 }
@@ -261,7 +265,7 @@ func (c *conn) drain(below int, then func()) {
 		if c.dead || c.closing {
 			return
 		}
-		c.active = c.srv.ev.Now() // the client is reading
+		c.active = c.srv.now() // the client is reading
 		then()
 	})
 }
@@ -276,8 +280,7 @@ func (c *conn) startTLS() {
 	c.drain(0, func() {
 		plain := c.s
 		c.pending = nil
-		plain.RemoveWaitEvent(c.tick)
-		c.tick = nil
+		c.stopTick() // the handshake has its own end time; attach re-arms
 		req := tsocket.TLSServerSend(c.srv.ev, plain, c.srv.cfg.TLS)
 		req.SetEndTime(c.srv.ev.Now().Add(c.srv.cfg.HandshakeTimeout))
 		req.SetCallback(func(req *tevent.Req[*tsocket.Stream]) {
@@ -292,7 +295,7 @@ func (c *conn) startTLS() {
 			delete(c.srv.conns, plain)
 			c.tls = true
 			c.attach(ts)
-			c.active = c.srv.ev.Now()
+			c.active = c.srv.now()
 			if c.srv.stop {
 				c.run(c.sess.Bye("Server shutting down"))
 				return
@@ -323,7 +326,7 @@ func (c *conn) finish() {
 		c.reading.Abandon()
 		c.reading = nil
 	}
-	c.closeBy = c.srv.ev.Now().Add(c.srv.cfg.ByeTimeout)
+	c.closeBy = c.srv.now() + int64(c.srv.cfg.ByeTimeout)
 	c.rearm()
 	req := tsocket.WriterCloseSend(c.srv.ev, c.w)
 	req.SetCallback(func(req *tevent.Req[struct{}]) {
@@ -366,81 +369,82 @@ func (c *conn) gone() {
 	if c.dead {
 		return
 	}
+	c.stopTick()
 	c.dead = true
 	c.sess.Close()
 	delete(c.srv.conns, c.s)
 }
 
-// nextMark is when the wait event must run next.
-func (c *conn) nextMark() time.Time {
+// nextMark is when the timer must run next, in Unix nanoseconds.
+func (c *conn) nextMark() int64 {
 	if c.closing {
 		return c.closeBy
 	}
-	m := c.active.Add(c.srv.cfg.IdleTimeout)
+	m := c.active + int64(c.srv.cfg.IdleTimeout)
 	if c.idling {
-		m = earliest(m, c.nextKeep)
+		m = min(m, c.nextKeep)
 		if c.canHibernate() {
-			m = earliest(m, c.idleSince.Add(c.srv.cfg.HibernateAfter))
+			m = min(m, c.idleSince+int64(c.srv.cfg.HibernateAfter))
 		}
 	}
 	return m
 }
 
-func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// rearm moves the wait event earlier when the connection's state asks for
-// it; a mark that moved later is found by onTick itself, which then
-// sleeps again, so input never touches the timer.
+// rearm moves the timer earlier when the connection's state asks for it;
+// a mark that moved later is found by onTick itself, which then sleeps
+// again, so input never touches the timer. Re-arming allocates nothing.
 func (c *conn) rearm() {
 	if c.inTick || c.dead {
 		return
 	}
-	m := c.nextMark()
-	if c.tick != nil {
-		if !m.Before(c.tick.Mark) {
-			return
-		}
-		c.s.RemoveWaitEvent(c.tick)
+	m := time.Unix(0, c.nextMark())
+	switch {
+	case c.tick == nil:
+		c.tick = c.srv.ev.AddTimer(m, c.onTick)
+	case !c.tick.Pending() || m.Before(c.tick.When()):
+		c.tick.Reset(m)
 	}
-	c.tick = c.s.AddWaitEvent(m, c.onTick, nil)
 }
 
-// onTick is the connection's wait event.
-func (c *conn) onTick(_ *tsocket.Stream, we *tsocket.WaitEvent, _ any) *tsocket.WaitEvent {
+// stopTick disarms the timer: the connection is gone, handed over, or in
+// a STARTTLS handshake.
+func (c *conn) stopTick() {
+	if c.tick != nil {
+		c.tick.Cancel()
+	}
+}
+
+// onTick is the connection's timer.
+func (c *conn) onTick(*tevent.Timer, time.Time) {
+	if c.dead {
+		return
+	}
 	c.inTick = true
-	defer func() { c.inTick = false }()
-	now := c.srv.ev.Now()
+	now := c.srv.now()
 	switch {
 	case c.closing:
-		if !now.Before(c.closeBy) {
+		if now >= c.closeBy {
 			c.logf("client took no output for %v after BYE; resetting", c.srv.cfg.ByeTimeout)
 			c.reset()
 		}
-	case !now.Before(c.active.Add(c.srv.cfg.IdleTimeout)):
+	case now >= c.active+int64(c.srv.cfg.IdleTimeout):
 		c.logf("idle for %v: autologout", c.srv.cfg.IdleTimeout)
 		c.run(c.sess.Bye("Autologout; idle for too long"))
 	case c.idling:
-		if !now.Before(c.nextKeep) {
+		if now >= c.nextKeep {
 			c.sess.KeepAlive()
-			c.nextKeep = now.Add(c.srv.cfg.KeepAlive)
+			c.nextKeep = now + int64(c.srv.cfg.KeepAlive)
 		}
-		if c.canHibernate() && !now.Before(c.idleSince.Add(c.srv.cfg.HibernateAfter)) {
+		if c.canHibernate() && now >= c.idleSince+int64(c.srv.cfg.HibernateAfter) {
 			// Try again a period later if it cannot be done now.
 			c.idleSince = now
 			c.srv.ev.ScheduleImmediate(c.hibernate)
 		}
 	}
-	if c.dead {
-		c.tick = nil
-		return nil
+	c.inTick = false
+	if !c.dead {
+		c.tick.Reset(time.Unix(0, c.nextMark()))
 	}
-	we.Mark = c.nextMark()
-	return we
 }
 
 func (c *conn) logf(format string, args ...any) {

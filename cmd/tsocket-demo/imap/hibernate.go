@@ -79,11 +79,8 @@ func (c *conn) hibernate() {
 			c.drop()
 			return
 		}
-		if c.tick != nil {
-			c.s.RemoveWaitEvent(c.tick)
-			c.tick = nil
-		}
-		idle := c.srv.ev.Now().Sub(c.active)
+		c.stopTick()
+		idle := time.Duration(c.srv.now() - c.active)
 		fd, err := c.s.Detach()
 		if err != nil {
 			c.logf("hibernate: %v", err)
@@ -133,6 +130,7 @@ func (h *hibernation) put(st *session.State, input []byte, fd int, idle time.Dur
 	h.ctl.send(m, fd, func(err error) {
 		if err == nil {
 			unix.Close(fd) // the hibernation process has its own now
+			h.srv.mem.poke()
 			return
 		}
 		// The process is gone: serve the connection here again.
@@ -245,7 +243,7 @@ func (srv *Server) resumeFD(fd int, st *session.State, prefix []byte, idle time.
 		unix.Close(fd)
 		return
 	}
-	c := &conn{srv: srv, active: srv.ev.Now().Add(-idle)}
+	c := &conn{srv: srv, active: srv.now() - int64(idle)}
 	c.attach(s)
 	c.logf("resumed from hibernation")
 	srv.resumeOn(c, st, prefix)

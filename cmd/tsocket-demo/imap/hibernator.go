@@ -18,6 +18,10 @@ type HibernatorConfig struct {
 	IdleTimeout time.Duration
 	ByeTimeout  time.Duration
 	Logf        func(format string, args ...any)
+	// ReturnMemory, if set, is called on the loop a second after
+	// connections were taken in (at most once a second while they
+	// come), as the server's Config.ReturnMemory is.
+	ReturnMemory func()
 }
 
 // Hibernator is the hibernation process, Dovecot's imap-hibernate: it
@@ -42,9 +46,10 @@ type Hibernator struct {
 	head  *hconn // the keep-alive FIFO, earliest first
 	tail  *hconn
 	timer *tevent.Timer
-	buf   []byte // the read buffer every connection shares
-	stop  bool   // shutting down: no new connections, BYE to the rest
-	exit  func() // told once the last connection is closed after stop
+	mem   memoryReturn // after connections were taken in
+	buf   []byte       // the read buffer every connection shares
+	stop  bool         // shutting down: no new connections, BYE to the rest
+	exit  func()       // told once the last connection is closed after stop
 }
 
 // hconn is one hibernated connection.
@@ -80,6 +85,7 @@ var (
 // (LoopWait returns once the server is gone and every connection closed).
 func RunHibernator(ev *tevent.Context, ctl *tsocket.Stream, cfg HibernatorConfig) *Hibernator {
 	h := &Hibernator{ev: ev, cfg: cfg, conns: map[uint32]*hconn{}, buf: make([]byte, 4096)}
+	h.mem = memoryReturn{ev: ev, fn: cfg.ReturnMemory}
 	h.ctl = newCtlConn(ev, ctl, h.message, h.ended)
 	return h
 }
@@ -142,6 +148,7 @@ func (h *Hibernator) take(m *ctlMsg) {
 		c.in = m.b
 	}
 	h.conns[c.id] = c
+	h.mem.poke() // the hand-over's message and state are garbage now
 	h.schedule(c, now)
 	h.input(c) // DONE may have come already
 	h.readNext(c)
@@ -381,6 +388,7 @@ func (h *Hibernator) tick(te *tevent.Timer, at time.Time) {
 // once they are closed, which ends the process's loop.
 func (h *Hibernator) Shutdown() {
 	h.stop = true
+	h.mem.stop()
 	for _, c := range h.conns {
 		h.bye(c, shutdownLine)
 	}

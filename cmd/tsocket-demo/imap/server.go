@@ -65,6 +65,11 @@ type Config struct {
 	// [RunHibernator]); it is called on the loop when the first
 	// connection hibernates, and again after the process went away.
 	StartHibernator func(ev *tevent.Context) (*tsocket.Stream, error)
+	// ReturnMemory, if set, is called on the loop a second after
+	// connections were handed to the hibernation process (at most once
+	// a second while they go): the demo sets runtime/debug.FreeOSMemory,
+	// so that the memory they held goes back to the system at once.
+	ReturnMemory func()
 	// Logf, if set, hears what happens to connections.
 	Logf func(format string, args ...any)
 }
@@ -100,6 +105,7 @@ type Server struct {
 	cfg  Config
 	srv  *tsocket.Server
 	hib  *hibernation // nil until the first connection hibernates
+	mem  memoryReturn // after hand-overs
 	stop bool         // Shutdown or Close was called
 
 	// conns holds every open connection, by its current stream: those
@@ -118,6 +124,7 @@ func NewServer(ev *tevent.Context, l *tsocket.Listener, cfg Config) (*Server, er
 	}
 	cfg.fill()
 	srv := &Server{ev: ev, cfg: cfg, conns: map[*tsocket.Stream]*conn{}, scratch: make([]byte, 64<<10)}
+	srv.mem = memoryReturn{ev: ev, fn: cfg.ReturnMemory}
 	srv.srv = tsocket.Serve(ev, l, srv.Serve)
 	srv.srv.OnAcceptError(func(err error) { srv.logf("imap: accept: %v", err) })
 	return srv, nil
@@ -152,6 +159,7 @@ func (srv *Server) Shutdown(grace time.Duration, done func(err error)) {
 		return
 	}
 	srv.stop = true
+	srv.mem.stop()
 	srv.srv.OnShutdown(func(s *tsocket.Stream) {
 		if c := srv.conns[s]; c != nil {
 			c.shutdown()
@@ -178,6 +186,7 @@ func (srv *Server) Shutdown(grace time.Duration, done func(err error)) {
 // at once.
 func (srv *Server) Close() {
 	srv.stop = true
+	srv.mem.stop()
 	for _, c := range srv.conns {
 		c.drop()
 	}
@@ -186,6 +195,9 @@ func (srv *Server) Close() {
 		srv.hib.close()
 	}
 }
+
+// now is the loop's clock in Unix nanoseconds, as a conn keeps its times.
+func (srv *Server) now() int64 { return srv.ev.Now().UnixNano() }
 
 // maxLine is the longest command line, as the session's parser counts it.
 func (srv *Server) maxLine() int {

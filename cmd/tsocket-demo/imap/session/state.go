@@ -83,13 +83,13 @@ func Resume(cfg *Config, out proto.Out, st *State) (*Session, Next, error) {
 			return nil, Next{Op: Close}, fmt.Errorf("%w: mailbox %q", ErrStaleState, st.Mailbox)
 		}
 		v := &view{mb: mb, readOnly: st.ReadOnly, uids: append([]uint32(nil), st.UIDs...),
-			modSeq: st.ModSeq, expSeq: st.ExpungeSeq, recent: map[uint32]bool{}}
+			modSeq: st.ModSeq, expSeq: st.ExpungeSeq}
 		if st.Epoch != cfg.Store.Epoch() {
 			// Another store's history: report every flag and check every UID.
 			v.modSeq, v.expSeq, v.checkAll = 0, 0, true
 		}
 		for _, u := range st.Recent {
-			v.recent[u] = true
+			v.markRecent(u)
 		}
 		v.cancel = mb.Watch(s)
 		s.view, s.state = v, selected

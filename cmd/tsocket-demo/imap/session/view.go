@@ -19,10 +19,20 @@ type view struct {
 	uids     []uint32          // seq-1 -> UID, ascending
 	modSeq   uint64            // changes up to this have been reported
 	expSeq   uint64            // expunges up to this have been reported
-	recent   map[uint32]bool   // messages this session sees as \Recent
+	recent   map[uint32]bool   // messages this session sees as \Recent; nil while none
 	sent     map[uint32]uint64 // flag changes already reported by the command itself
 	checkAll bool              // expunges before expSeq are unknown: compare every UID
 	cancel   func()
+}
+
+// markRecent adds uid to the messages the session sees as \Recent. The
+// map is made for the first: most sessions (every one idling in
+// a mailbox whose new mail others have claimed) never need it.
+func (v *view) markRecent(uid uint32) {
+	if v.recent == nil {
+		v.recent = map[uint32]bool{}
+	}
+	v.recent[uid] = true
 }
 
 // MailboxChanged implements mail.Watcher: a session in IDLE sends the
@@ -37,7 +47,7 @@ func (s *Session) MailboxChanged(mb *mail.Mailbox) {
 // open makes mb the selected mailbox, its view everything in it now.
 func (s *Session) open(mb *mail.Mailbox, readOnly bool) *view {
 	s.deselect()
-	v := &view{mb: mb, readOnly: readOnly, modSeq: mb.ModSeq(), expSeq: mb.ExpungeSeq(), recent: map[uint32]bool{}}
+	v := &view{mb: mb, readOnly: readOnly, modSeq: mb.ModSeq(), expSeq: mb.ExpungeSeq()}
 	for _, m := range mb.Messages() {
 		v.uids = append(v.uids, m.UID())
 	}
@@ -66,7 +76,7 @@ func (v *view) claimRecent(from uint32) {
 	}
 	i := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] >= max(lo, from+1) })
 	for ; i < len(v.uids) && v.uids[i] < hi; i++ {
-		v.recent[v.uids[i]] = true
+		v.markRecent(v.uids[i])
 	}
 }
 

@@ -198,7 +198,7 @@ func (h *harness) targets() []report.Target {
 	for _, srv := range []string{"gotevent", "gotevent-mask"} {
 		cmpRatio(srv+": bulk throughput ≥ 0.9× net", "bulk", srv, "", "rate", 0.9, false)
 	}
-	return ts
+	return append(ts, h.imapTargets()...)
 }
 
 func rerun(r []string) string {

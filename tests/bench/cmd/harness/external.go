@@ -12,10 +12,11 @@ import (
 // demo's, with the flags each needs, and redis-server. The TLS ones use
 // the certificate written at start (h.cert).
 const (
-	demoRESP       = "gotevent-resp"        // tsocket-demo resp
-	demoRESPTLS    = "gotevent-resp-tls"    // tsocket-demo resp --tls-cert --tls-key
-	demoRESPLimits = "gotevent-resp-limits" // tsocket-demo resp --output-soft --output-hard
-	demoIMAP       = "gotevent-imap"        // tsocket-demo imap
+	demoRESP       = "gotevent-resp"           // tsocket-demo resp
+	demoRESPTLS    = "gotevent-resp-tls"       // tsocket-demo resp --tls-cert --tls-key
+	demoRESPLimits = "gotevent-resp-limits"    // tsocket-demo resp --output-soft --output-hard
+	demoIMAP       = "gotevent-imap"           // tsocket-demo imap
+	demoIMAPHib    = "gotevent-imap-hibernate" // tsocket-demo imap --hibernate-after 1s
 	redisServer    = "redis-server"
 	redisServerTLS = "redis-server-tls" // --tls-port, no plain port
 	netRESPTLS     = "net-resp-tls"     // cmd/server, needs -tls-cert and -tls-key
@@ -37,7 +38,11 @@ type demoBuild struct {
 	tls    bool // resp --tls-cert F --tls-key F
 	limits bool // resp --output-soft BYTES --output-hard BYTES
 	imap   bool // imap --listen ADDR
+	hib    bool // imap --hibernate-after D
 }
+
+// hibernateAfter is gotevent-imap-hibernate's --hibernate-after.
+const hibernateAfter = "1s"
 
 // probeDemo reads `tsocket-demo resp --help` and `tsocket-demo imap
 // --help`. The flag package prints each flag as "-name", so "-tls-cert"
@@ -62,6 +67,7 @@ func probeDemo(demo string) demoBuild {
 	}
 	if out, ok := help("imap"); ok {
 		b.imap = strings.Contains(out, "-listen")
+		b.hib = strings.Contains(out, "-hibernate-after")
 	}
 	return b
 }
@@ -72,7 +78,7 @@ func (b demoBuild) describe() string {
 	for _, f := range []struct {
 		ok   bool
 		what string
-	}{{b.tls, "`resp --tls-cert`"}, {b.limits, "`resp --output-soft/--output-hard`"}, {b.imap, "`imap`"}} {
+	}{{b.tls, "`resp --tls-cert`"}, {b.limits, "`resp --output-soft/--output-hard`"}, {b.imap, "`imap`"}, {b.hib, "`imap --hibernate-after`"}} {
 		if f.ok {
 			has = append(has, f.what)
 		} else {
@@ -105,6 +111,10 @@ func (h *harness) unavailable(srv string) string {
 		if !h.demo.imap {
 			return "not supported by this build (no `tsocket-demo imap` command)."
 		}
+	case demoIMAPHib:
+		if !h.demo.hib {
+			return "not supported by this build (`tsocket-demo imap --help` lists no --hibernate-after)."
+		}
 	case redisServer, redisServerTLS:
 		if h.redisServer == "" {
 			return "redis-server is not installed (apt-get install redis-server)."
@@ -117,7 +127,7 @@ func (h *harness) unavailable(srv string) string {
 // than cmd/server: such a server prints no READY line, answers no
 // "stats", and is stopped with SIGTERM.
 func external(srv string) bool {
-	return strings.HasPrefix(srv, "gotevent-resp") || srv == demoIMAP || strings.HasPrefix(srv, "redis-server")
+	return strings.HasPrefix(srv, "gotevent-resp") || strings.HasPrefix(srv, demoIMAP) || strings.HasPrefix(srv, "redis-server")
 }
 
 // serverArgv is the command line of srv listening on addr.
@@ -132,6 +142,8 @@ func (h *harness) serverArgv(w *workload, srv, addr string, round int) []string 
 		return []string{demo, "resp", "--listen", addr, "--output-soft", fmt.Sprint(outputSoft), "--output-hard", fmt.Sprint(outputHard)}
 	case demoIMAP:
 		return []string{demo, "imap", "--listen", addr}
+	case demoIMAPHib:
+		return []string{demo, "imap", "--listen", addr, "--hibernate-after", hibernateAfter}
 	case redisServer, redisServerTLS:
 		host, port, _ := net.SplitHostPort(addr)
 		argv := []string{h.redisServer, "--bind", host, "--save", "", "--appendonly", "no",

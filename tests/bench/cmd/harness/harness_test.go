@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotevent/gotevent/tests/bench/internal/report"
 	"go.uber.org/goleak"
 )
 
@@ -87,7 +88,7 @@ func TestPlanUnavailable(t *testing.T) {
 		return m
 	}
 	ws := byID()
-	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP}} {
+	for id, srvs := range map[string][]string{"big1m": {redisServer}, "slow": {redisServer, demoRESPLimits}, "handshake": {demoRESPTLS, redisServerTLS}, "imap": {demoIMAP, demoIMAPHib}} {
 		for _, srv := range srvs {
 			if slices.Contains(ws[id].servers, srv) || skipped(ws[id], srv) == "" {
 				t.Errorf("%s: %s runs, or is not marked: %v", id, srv, ws[id].servers)
@@ -100,7 +101,7 @@ func TestPlanUnavailable(t *testing.T) {
 	if got := ws["handshake"].servers; !slices.Equal(got, []string{netRESPTLS}) {
 		t.Errorf("handshake servers %v", got)
 	}
-	h.demo, h.redisServer = demoBuild{tls: true, limits: true, imap: true}, "/usr/bin/redis-server"
+	h.demo, h.redisServer = demoBuild{tls: true, limits: true, imap: true, hib: true}, "/usr/bin/redis-server"
 	ws = byID()
 	if got := ws["slow"].servers; !slices.Equal(got, []string{redisServer, demoRESP, demoRESPLimits}) {
 		t.Errorf("slow servers %v", got)
@@ -108,7 +109,7 @@ func TestPlanUnavailable(t *testing.T) {
 	if got := ws["tls16"].servers; !slices.Equal(got, tlsServers) || len(ws["tls16"].Series) != 0 {
 		t.Errorf("tls16 servers %v, series %v", got, ws["tls16"].Series)
 	}
-	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP}) {
+	if got := ws["imap"].servers; !slices.Equal(got, []string{demoIMAP, demoIMAPHib}) {
 		t.Errorf("imap servers %v", got)
 	}
 }
@@ -158,5 +159,26 @@ func TestForeign(t *testing.T) {
 	}
 	if got := argAfter([]string{"-n"}, "-n"); got != "" {
 		t.Errorf("argAfter of a trailing flag %q", got)
+	}
+}
+
+// The IMAP targets read the rows' medians: met, missed, or not measured
+// when the row did not run.
+func TestIMAPTargets(t *testing.T) {
+	h := &harness{}
+	w := &report.Workload{ID: "imap", Kind: report.IMAP, Base: demoIMAP}
+	w.Get(demoIMAP).Samples = []*report.Sample{{Values: map[string]float64{"pss": 3500, "p99": 60e6}}}
+	h.workloads = []*report.Workload{w}
+	var got []string
+	for _, tg := range h.imapTargets() {
+		got = append(got, tg.Measured+" "+tg.Verdict)
+	}
+	want := []string{"3500 B met", " not measured", "60.0 ms missed"}
+	if !slices.Equal(want, got) {
+		t.Errorf("targets %q, want %q", got, want)
+	}
+	w.Get(demoIMAPHib).Samples = []*report.Sample{{Values: map[string]float64{"pss": 2000, "hibpss": 1600}}}
+	if tg := h.imapTargets()[1]; tg.Measured != "1600 B" || tg.Verdict != "missed" {
+		t.Errorf("hibernation target %q %q, want 1600 B missed", tg.Measured, tg.Verdict)
 	}
 }

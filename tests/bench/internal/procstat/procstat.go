@@ -68,6 +68,49 @@ func PSS(pid int) (int64, error) {
 	return parseKB(b, "Pss:")
 }
 
+// Children returns the pids of the processes whose parent is pid (a
+// server's helper process), read from every /proc/<n>/stat.
+func Children(pid int) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue // gone since the listing
+		}
+		if ppid, err := ParsePPID(b); err == nil && ppid == pid {
+			kids = append(kids, n)
+		}
+	}
+	return kids, nil
+}
+
+// ParsePPID returns the parent's pid from the text of /proc/<pid>/stat.
+func ParsePPID(b []byte) (int, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("procstat: stat without a command name")
+	}
+	f := strings.Fields(string(b[i+1:])) // state, ppid, ...
+	if len(f) < 2 {
+		return 0, errors.New("procstat: short stat line")
+	}
+	return strconv.Atoi(f[1])
+}
+
+// FDs returns how many descriptors pid has open.
+func FDs(pid int) (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents), err
+}
+
 // ParseRSS returns VmRSS in bytes from the text of /proc/<pid>/status.
 func ParseRSS(b []byte) (int64, error) { return parseKB(b, "VmRSS:") }
 

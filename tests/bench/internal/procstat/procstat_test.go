@@ -2,6 +2,8 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,5 +67,44 @@ func TestParseBusy(t *testing.T) {
 	}
 	if b, err := Busy(); err != nil || b <= 0 {
 		t.Fatalf("busy %v, %v", b, err)
+	}
+}
+
+func TestParsePPID(t *testing.T) {
+	if got, err := ParsePPID([]byte("4242 (tsocket-demo (x)) S 17 4242 4242 0 -1 4194560 95 0")); got != 17 || err != nil {
+		t.Errorf("ppid %d, %v; want 17", got, err)
+	}
+	if _, err := ParsePPID([]byte("4242 (demo")); err == nil {
+		t.Error("stat without ')' accepted")
+	}
+}
+
+// A child this process starts is found, and a descriptor it opens is
+// counted.
+func TestChildrenAndFDs(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	kids, err := Children(os.Getpid())
+	if err != nil || !slices.Contains(kids, cmd.Process.Pid) {
+		t.Errorf("children %v, %v; want %d among them", kids, err, cmd.Process.Pid)
+	}
+	n0, err := FDs(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// ReadDir holds one descriptor of its own while it counts, both times.
+	if n1, err := FDs(os.Getpid()); n1 != n0+1 || err != nil {
+		t.Errorf("fds %d after opening one, %d before, %v", n1, n0, err)
 	}
 }

@@ -239,6 +239,12 @@ func imapTable(b *strings.Builder, w *Workload) {
 	statTable(b, w, []string{"pss", "p99"}, []column{
 		{"PSS per conn", med("pss", Bytes)},
 		{"RSS per conn", med("rss", Bytes)},
+		{"of it, hibernation process", func(s *Series) string {
+			if st, ok := s.Stat("hibpss"); ok {
+				return cell(st, Bytes)
+			}
+			return "–"
+		}},
 		{"new mail p50", med("p50", Nanos)},
 		{"p99", med("p99", Nanos)},
 		{"max", med("max", Nanos)},

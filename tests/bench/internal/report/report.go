@@ -31,7 +31,8 @@ const (
 	Slow Kind = "slow"
 	// IMAP samples carry pss and rss (bytes per idling connection), p50,
 	// p99 and max (new-mail latency, ns) and told (the share of the timed
-	// idlers that saw the new mail, 0..1).
+	// idlers that saw the new mail, 0..1); with hibernation, hibpss (the
+	// hibernation process's part of pss).
 	IMAP Kind = "imap"
 )
 

@@ -91,6 +91,7 @@ func TestRender(t *testing.T) {
 	skipped := &Workload{ID: "rb", Title: "redis-benchmark", Skipped: "not installed"}
 	imap := &Workload{ID: "imap", Title: "IMAP", Kind: IMAP, Base: "gotevent-imap"}
 	imap.Get("gotevent-imap").Samples = []*Sample{{Values: map[string]float64{"pss": 3 << 10, "rss": 4 << 10, "p50": 1e5, "p99": 2e6, "max": 3e6, "told": 1}}}
+	imap.Get("gotevent-imap-hibernate").Samples = []*Sample{{Values: map[string]float64{"pss": 2 << 10, "rss": 3 << 10, "hibpss": 1 << 10, "p50": 1e5, "p99": 2e6, "max": 3e6, "told": 1}}}
 	md, svgs := Render(&Doc{Title: "Performance", Header: [][2]string{{"Go", "go1.26"}},
 		Targets:   []Target{{Name: "t", Measured: "m", Verdict: "met"}},
 		Workloads: []*Workload{fixture(), idle, timers, skipped, slow, imap}, SVGDir: "perf"})
@@ -105,7 +106,8 @@ func TestRender(t *testing.T) {
 		"| **gotevent-resp** | 5.00 MiB | 200 µs | 0 | 25% | yes |",
 		"| **gotevent** | 1.00M | 1.00 µs | 0.00 | 2.00 s | 10.00× |",
 		"Not run: not installed",
-		"| **gotevent-imap** | 3072 B | 4096 B | 100 µs | 2.00 ms | 3.00 ms | 100% |",
+		"| **gotevent-imap** | 3072 B | 4096 B | – | 100 µs | 2.00 ms | 3.00 ms | 100% |",
+		"| **gotevent-imap-hibernate** | 2048 B | 3072 B | 1024 B | 100 µs | 2.00 ms | 3.00 ms | 100% |",
 		"| t | m | **met** |",
 	} {
 		if !strings.Contains(md, want) {
