@@ -29,12 +29,25 @@ func (s *Store) Len() int { return len(s.m) }
 // It is the whole server of a single-loop key space, for callers that
 // hold every key in one Store.
 func (s *Store) Exec(args [][]byte, out []byte) (reply []byte, quit bool) {
+	return s.exec(args, out, false)
+}
+
+// ExecOwned is Exec for arguments that are the caller's to give away,
+// each in a buffer of its own that nothing else references: a SET keeps
+// its value as it is, without a copy, and the caller must not touch the
+// arguments afterwards. It is for a server that reads a large value
+// straight into its own buffer.
+func (s *Store) ExecOwned(args [][]byte, out []byte) (reply []byte, quit bool) {
+	return s.exec(args, out, true)
+}
+
+func (s *Store) exec(args [][]byte, out []byte, owned bool) ([]byte, bool) {
 	if len(args) == 0 {
 		return out, false
 	}
 	cmd := lookup(args[0])
 	if op, ok := cmd.keyOp(len(args)); ok {
-		return s.do(op, args[1:], false).append(out), false
+		return s.do(op, args[1:], owned).append(out), false
 	}
 	return keyless(cmd, args, out)
 }
