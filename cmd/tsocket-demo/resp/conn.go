@@ -33,6 +33,14 @@ const (
 	// idleOut is the largest reply buffer a connection keeps once all of
 	// it is written.
 	idleOut = 4 << 10
+	// bulkAhead is how far a large bulk string's buffer may run ahead of
+	// the bytes of it received, so that a client that announces a long
+	// value and sends none of it makes the server allocate this much, not
+	// the length it announced. Past it the buffer doubles as the bytes
+	// arrive: it is never more than bulkAhead, or as much again as has
+	// arrived, ahead of them. A value up to this size is read in one
+	// buffer of its exact size, straight from the socket.
+	bulkAhead = 1 << 20
 )
 
 // waitKind is what a connection waits for; it runs commands only while it
@@ -75,6 +83,10 @@ type conn struct {
 	// hold the first request already (see demoserver.Reader.ReadNow).
 	readNow bool
 	iov     [1][]byte
+	// pinned are the stored values that replies handed to w reference
+	// (see valuePool): the store may reuse them only once w has written
+	// everything.
+	pinned [][]byte
 
 	// Bound once, so that a read, a drain or a call allocates no closure.
 	readDoneFn  func(error)
@@ -90,7 +102,9 @@ type conn struct {
 type partial struct {
 	args [][]byte
 	left int    // arguments still to come
-	bulk []byte // the large one being read: its bytes and CRLF
+	bulk []byte // the buffer of the large one being read, for its bytes and CRLF
+	got  int    // how much of bulk is filled
+	need int64  // the length of the bulk string with its CRLF
 }
 
 func newConn(srv *Server, s *tsocket.Stream) *conn {
@@ -207,46 +221,75 @@ func (c *conn) advance(b []byte, p Partial) (int, bool) {
 }
 
 // startBulk reads a bulk string of n bytes into a buffer of its own: what
-// b holds of it, then the rest straight from the socket. It returns the
-// bytes of b it took.
+// b holds of it, then the rest straight from the socket. The buffer is
+// the value's final one, of its exact size, unless the value is more than
+// bulkAhead longer than what has arrived of it; one the store let go of
+// is reused when it fits. It returns the bytes of b it took.
 func (c *conn) startBulk(b []byte, n int64) int {
-	buf := make([]byte, n+2) // the value and its CRLF
-	k := copy(buf, b)
-	if k == len(buf) {
-		c.endBulk(buf)
-		return k
+	p := c.part
+	p.need = n + 2 // the value and its CRLF
+	size := int(min(p.need, int64(len(b))+bulkAhead))
+	buf := c.srv.store.pool.get(size)
+	if buf == nil {
+		buf = make([]byte, size)
 	}
-	c.part.bulk = buf
-	c.iov[0] = buf[k:]
+	p.bulk, p.got = buf, copy(buf, b)
+	if int64(p.got) == p.need {
+		c.endBulk()
+		return p.got
+	}
+	c.readBulk()
+	return p.got
+}
+
+// readBulk reads the rest of the bulk string's buffer from the socket,
+// after growing the buffer if it is full.
+func (c *conn) readBulk() {
+	p := c.part
+	if p.got == len(p.bulk) {
+		size := int(min(p.need, int64(max(2*len(p.bulk), p.got+bulkAhead))))
+		grown := make([]byte, size)
+		copy(grown, p.bulk)
+		p.bulk = grown
+	}
+	c.iov[0] = p.bulk[p.got:]
 	c.wait = waitBulk
 	tsocket.ReadvSend(c.srv.ev, c.s, c.iov[:]).SetCallback(c.bulkReadFn)
-	return k
 }
 
 func (c *conn) bulkRead(req *tevent.Req[int]) {
-	_, err := tsocket.ReadvRecv(req)
+	n, err := tsocket.ReadvRecv(req)
 	c.wait = waitNone
 	c.iov[0] = nil
-	buf := c.part.bulk
-	c.part.bulk = nil
 	switch {
 	case !c.open():
 	case err != nil:
 		c.readFailed(err)
-	case c.endBulk(buf):
-		c.process()
+	case int64(c.part.got+n) < c.part.need:
+		c.part.got += n
+		c.readBulk()
+	default:
+		c.part.got += n
+		if c.endBulk() {
+			c.process()
+		}
 	}
 }
 
-// endBulk adds a bulk string read whole, with its CRLF, to the command.
-func (c *conn) endBulk(buf []byte) bool {
+// endBulk adds the bulk string read whole, with its CRLF, to the command.
+// The value keeps its buffer's capacity, so that the store can reuse the
+// buffer once it lets go of the value.
+func (c *conn) endBulk() bool {
+	p := c.part
+	buf := p.bulk[:p.need]
+	p.bulk, p.got = nil, 0
 	n := len(buf) - 2
 	if buf[n] != '\r' || buf[n+1] != '\n' {
 		c.protocolError(protoErr("bulk string not followed by CRLF"))
 		return false
 	}
-	c.part.args = append(c.part.args, buf[:n:n])
-	c.part.left--
+	p.args = append(p.args, buf[:n])
+	p.left--
 	return true
 }
 
@@ -269,13 +312,13 @@ func (c *conn) exec(args [][]byte, owned bool, rest []byte) {
 	keys := args[1:]
 	switch {
 	case srv.ks.Loops() == 1:
-		c.reply(srv.store.do(o, keys, owned))
+		c.reply(srv.store.do(o, keys, owned), true)
 	case o.multi():
 		c.execMulti(o, keys, owned)
 	default:
 		owner := srv.ks.Owner(keys[0])
 		if owner == srv.self {
-			c.reply(srv.store.do(o, keys, owned))
+			c.reply(srv.store.do(o, keys, owned), true)
 			return
 		}
 		if !owned {
@@ -313,7 +356,7 @@ func (c *conn) execMulti(o op, keys [][]byte, owned bool) {
 		}
 	}
 	if c.calls == 0 {
-		c.reply(c.res)
+		c.reply(c.res, false)
 		c.res = result{}
 	}
 }
@@ -394,7 +437,7 @@ func (c *conn) callDone(req *tevent.Req[[]result]) {
 		return
 	}
 	for _, r := range rs {
-		c.reply(r)
+		c.reply(r, false)
 	}
 	if c.stopping {
 		c.finish()
@@ -404,11 +447,17 @@ func (c *conn) callDone(req *tevent.Req[[]result]) {
 }
 
 // reply adds the reply of an op. A long value is handed to the Writer as
-// it is stored, between a header and a CRLF in the replies.
-func (c *conn) reply(r result) {
+// it is stored, between a header and a CRLF in the replies; local says it
+// is a value of this loop's store, which must not reuse its buffer until
+// the Writer has written it (one of another loop's is shared for good).
+func (c *conn) reply(r result, local bool) {
 	if r.kind != resBulk || len(r.val) < zeroCopyReply {
 		c.out = r.append(c.out)
 		return
+	}
+	if local {
+		c.srv.store.pool.pin(r.val)
+		c.pinned = append(c.pinned, r.val)
 	}
 	c.out = append(c.out, '$')
 	c.out = strconv.AppendInt(c.out, int64(len(r.val)), 10)
@@ -416,6 +465,15 @@ func (c *conn) reply(r result) {
 	c.write(c.out[c.outAt:], r.val)
 	c.outAt = len(c.out)
 	c.out = append(c.out, '\r', '\n')
+}
+
+// unpin lets the store reuse the values the replies written referenced.
+func (c *conn) unpin() {
+	for i, v := range c.pinned {
+		c.srv.store.pool.unpin(v)
+		c.pinned[i] = nil
+	}
+	c.pinned = c.pinned[:0]
 }
 
 // write queues bufs on the Writer. Past the hard limit the client is
@@ -440,8 +498,12 @@ func (c *conn) flush() {
 }
 
 // recycle reuses the reply buffer once the Writer has written all of it,
-// and starts a new one rather than grow one mostly handed out.
+// and starts a new one rather than grow one mostly handed out; the values
+// the replies referenced are free then too.
 func (c *conn) recycle() {
+	if len(c.pinned) > 0 && c.w.Buffered() == 0 {
+		c.unpin()
+	}
 	switch {
 	case c.outAt < len(c.out):
 	case c.w.Buffered() == 0:
@@ -583,7 +645,10 @@ func (c *conn) close() {
 	_ = c.s.Close()
 }
 
+// drop forgets the connection. Its Writer writes nothing more, so the
+// values its replies referenced are free.
 func (c *conn) drop() {
 	c.closed = true
+	c.unpin()
 	delete(c.srv.conns, c.s)
 }
