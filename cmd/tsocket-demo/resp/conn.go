@@ -91,6 +91,7 @@ type conn struct {
 	// Bound once, so that a read, a drain or a call allocates no closure.
 	readDoneFn  func(error)
 	bulkReadFn  func(*tevent.Req[int])
+	underSoftFn func(*tevent.Req[struct{}])
 	drainedFn   func(*tevent.Req[struct{}])
 	callDoneFn  func(*tevent.Req[[]result])
 	closeDoneFn func(*tevent.Req[struct{}])
@@ -111,7 +112,7 @@ func newConn(srv *Server, s *tsocket.Stream) *conn {
 	c := &conn{srv: srv, s: s}
 	c.r = demoserver.NewReader(MaxBuffer, srv.shared)
 	c.w = tsocket.NewWriter(srv.ev, s, tsocket.WriterLimits{Soft: srv.cfg.OutputSoft, Hard: srv.cfg.OutputHard})
-	c.readDoneFn, c.bulkReadFn, c.drainedFn = c.readDone, c.bulkRead, c.drained
+	c.readDoneFn, c.bulkReadFn, c.underSoftFn, c.drainedFn = c.readDone, c.bulkRead, c.underSoft, c.drained
 	c.callDoneFn, c.closeDoneFn = c.callDone, c.closeDone
 	return c
 }
@@ -122,7 +123,8 @@ func (c *conn) open() bool { return !c.closing && !c.closed }
 // process runs the commands buffered, in order, one at a time: before
 // each, it checks the replies against the soft limit and pauses there.
 // It stops at a command that must wait (a read, a call to another loop),
-// and reads once the buffer holds no complete command.
+// and reads once the buffer holds no complete command, unless the replies
+// are over the soft limit: then it pauses first.
 func (c *conn) process() {
 	c.recycle()
 	buf := c.r.Buffered()
@@ -144,7 +146,11 @@ func (c *conn) process() {
 	clear(c.args[:cap(c.args)]) // no reference into the read buffer stays
 	c.r.Consume(pos)
 	c.flush()
-	if c.wait == waitNone && c.open() {
+	switch {
+	case c.wait != waitNone || !c.open():
+	case c.overSoft():
+		c.pause() // nothing is read while the replies are over the limit
+	default:
 		c.read()
 	}
 }
@@ -526,14 +532,41 @@ func (c *conn) overSoft() bool {
 }
 
 // pause waits until the replies have drained to half the soft limit: the
-// commands buffered wait, and nothing more is read.
+// commands buffered wait, and nothing more is read. A client whose replies
+// stay over the soft limit for Config.OutputSoftTime is disconnected: the
+// first drain, to the soft limit itself, has that as its end time.
 func (c *conn) pause() {
 	c.flush()
 	if !c.open() {
 		return
 	}
 	c.wait = waitDrain
-	tsocket.WriterDrainSend(c.srv.ev, c.w, c.srv.cfg.OutputSoft/2).SetCallback(c.drainedFn)
+	cfg := &c.srv.cfg
+	req := tsocket.WriterDrainSend(c.srv.ev, c.w, cfg.OutputSoft)
+	if cfg.OutputSoftTime > 0 {
+		req.SetEndTime(c.srv.ev.Now().Add(cfg.OutputSoftTime))
+	}
+	req.SetCallback(c.underSoftFn)
+}
+
+// underSoft ends the first drain of a pause: the replies are no longer
+// over the soft limit, or have been for too long.
+func (c *conn) underSoft(req *tevent.Req[struct{}]) {
+	err := tsocket.WriterDrainRecv(req)
+	switch {
+	case !c.open():
+		c.wait = waitNone
+	case errors.Is(err, tevent.ErrTimedOut):
+		c.wait = waitNone
+		c.srv.logf("resp: %v: replies over the %d-byte soft output limit for %v: disconnected",
+			c.s.RemoteAddress(), c.srv.cfg.OutputSoft, c.srv.cfg.OutputSoftTime)
+		c.reset()
+	case err != nil:
+		c.wait = waitNone
+		c.close() // the write failed: the client is gone
+	default:
+		tsocket.WriterDrainSend(c.srv.ev, c.w, c.srv.cfg.OutputSoft/2).SetCallback(c.drainedFn)
+	}
 }
 
 func (c *conn) drained(req *tevent.Req[struct{}]) {
@@ -626,10 +659,15 @@ func (c *conn) closeDone(req *tevent.Req[struct{}]) {
 	c.drop()
 }
 
-// kill disconnects a client whose replies would pass the hard limit, with
-// a reset, so that it learns at once.
+// kill disconnects a client whose replies would pass the hard limit.
 func (c *conn) kill() {
 	c.srv.logf("resp: %v: replies over the %d-byte hard output limit: disconnected", c.s.RemoteAddress(), c.srv.cfg.OutputHard)
+	c.reset()
+}
+
+// reset disconnects a client over an output limit with a reset, so that
+// it learns at once.
+func (c *conn) reset() {
 	// A stream that cannot take the option is closed all the same.
 	_ = c.s.SetLinger(0)
 	c.close()

@@ -20,9 +20,12 @@
 // Config.OutputSoft has its commands, read or not, wait until the replies
 // have drained to half of it (a tsocket.WriterDrainSend), and nothing more
 // is read from it meanwhile; a reply that would take it past
-// Config.OutputHard disconnects it with a reset. A GET reply of a long
-// value is written from the stored value itself, so a client asking for
-// the same large value a thousand times costs the server the value once.
+// Config.OutputHard disconnects it with a reset, and so does staying over
+// Config.OutputSoft for Config.OutputSoftTime (Redis's soft seconds, 60 by
+// default, the flag --output-soft-seconds): a paused client that never
+// reads is not held for ever. A GET reply of a long value is written from
+// the stored value itself, so a client asking for the same large value a
+// thousand times costs the server the value once.
 // A client that shuts down its side with replies still waiting gets every
 // one of them (tsocket.WriterCloseSend) before the server closes.
 //
