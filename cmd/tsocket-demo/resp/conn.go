@@ -64,6 +64,11 @@ type conn struct {
 	wait waitKind
 	args [][]byte
 	part *partial // a command being taken apart, or nil
+	// spare is the partial of the last command taken apart, kept with
+	// its argument array for the next: the command has run by then, and
+	// nothing it gave away (a value, keys carried to another loop) is in
+	// the array itself.
+	spare *partial
 
 	// out gathers replies; out[:outAt] has been handed to w, which holds
 	// it until written, so it is only appended to, and reused once w has
@@ -187,16 +192,24 @@ func (c *conn) takeApart(b []byte) (int, bool) {
 	if !ok || p.Next <= bigBulk && len(b) < takeApartAt {
 		return 0, false // wait in the read buffer
 	}
-	c.part = &partial{}
+	if c.part = c.spare; c.part == nil {
+		c.part = &partial{}
+	}
+	c.spare = nil
 	return c.advance(b, p)
 }
 
 // stepPart goes on with the command taken apart.
 func (c *conn) stepPart(b []byte) (int, bool) {
 	if c.part.left == 0 {
-		args := c.part.args
+		p := c.part
 		c.part = nil
-		c.exec(args, true, nil)
+		c.exec(p.args, true, nil)
+		if c.wait == waitNone && len(p.args) <= 8 {
+			clear(p.args)
+			*p = partial{args: p.args[:0]}
+			c.spare = p
+		}
 		return 0, true
 	}
 	p, err := c.srv.parser.More(b, c.part.left, c.args[:0])
