@@ -266,7 +266,7 @@ func (c *conn) startBulk(b []byte, n int64) int {
 func (c *conn) readBulk() {
 	p := c.part
 	if p.got == len(p.bulk) {
-		size := int(min(p.need, int64(max(2*len(p.bulk), p.got+bulkAhead))))
+		size := int(min(p.need, max(2*int64(len(p.bulk)), int64(p.got)+bulkAhead)))
 		grown := make([]byte, size)
 		copy(grown, p.bulk)
 		p.bulk = grown
