@@ -36,3 +36,6 @@ func Bulks(srv *Server) []Bulk {
 
 // StorePool returns srv's store's pool.
 func StorePool(srv *Server) Pool { return Pool{srv.store.pool} }
+
+// LoopServer returns the Server on loop i of ls.
+func LoopServer(ls *Loops, i int) *Server { return ls.servers[i] }

@@ -1,7 +1,6 @@
 package resp_test
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"runtime"
@@ -91,11 +90,11 @@ func TestValuePool(t *testing.T) {
 	}
 }
 
-// serveRESP runs a Server with cfg on a loop of its own and returns it,
-// its loop and its address.
+// serveRESP runs the server with cfg on one loop (StartLoops) and
+// returns it, its loop and its address.
 func serveRESP(t *testing.T, cfg resp.Config) (*resp.Server, *tevent.Context, string) {
 	t.Helper()
-	ev, err := tevent.NewContext()
+	g, err := tevent.NewGroup(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,27 +102,16 @@ func serveRESP(t *testing.T, cfg resp.Config) (*resp.Server, *tevent.Context, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := tsocket.Listen(ev, addr)
+	ls, err := resp.StartLoops(g, addr, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := resp.NewServer(ev, l, resp.NewKeyspace(ev), cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ev.Run(ctx) }()
 	t.Cleanup(func() {
-		if err := ev.Post(srv.Close); err != nil {
-			t.Errorf("post Close: %v", err)
-		}
-		cancel()
-		if err := <-done; err != nil && err != context.Canceled {
-			t.Errorf("Run: %v", err)
-		}
-		if err := ev.Close(); err != nil {
+		if err := ls.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return srv, ev, srv.Addr().(*tsocket.InetAddr).AddrPort().String()
+	return resp.LoopServer(ls, 0), g.Contexts()[0], ls.Addr.(*tsocket.InetAddr).AddrPort().String()
 }
 
 // waitBulks asks srv's loop, every millisecond for 10 seconds at most,
