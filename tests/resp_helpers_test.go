@@ -54,16 +54,24 @@ func (rs *respServer) conns(t testing.TB) int {
 }
 
 // waitConns waits until the server holds n connections. The server learns
-// of a client's end from its loop, a little after the client acted, so a
-// timer on that loop looks again every millisecond, for ioTimeout at most.
+// of a client's end from its loop, a little after the client acted.
 func (rs *respServer) waitConns(t testing.TB, n int) {
 	t.Helper()
-	got := make(chan int, 1)
+	if !rs.waitUntil(t, func() bool { return rs.srv.Conns() == n }) {
+		t.Fatalf("the server holds %d connections after %v, want %d", rs.conns(t), ioTimeout, n)
+	}
+}
+
+// waitUntil reports whether ok held within ioTimeout: a timer on the
+// server's loop asks it every millisecond.
+func (rs *respServer) waitUntil(t testing.TB, ok func() bool) bool {
+	t.Helper()
+	got := make(chan bool, 1)
 	deadline := time.Now().Add(ioTimeout)
 	if err := rs.ev.Post(func() {
 		rs.ev.AddTimer(rs.ev.Now(), func(te *tevent.Timer, now time.Time) {
-			if c := rs.srv.Conns(); c == n || now.After(deadline) {
-				got <- c
+			if yes := ok(); yes || now.After(deadline) {
+				got <- yes
 				return
 			}
 			te.Reset(now.Add(time.Millisecond))
@@ -71,9 +79,7 @@ func (rs *respServer) waitConns(t testing.TB, n int) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if c := <-got; c != n {
-		t.Fatalf("the server holds %d connections after %v, want %d", c, ioTimeout, n)
-	}
+	return <-got
 }
 
 // logged returns the log lines containing s.

@@ -21,6 +21,19 @@ type writeState struct {
 // request has finished. Writes use sendmsg with MSG_NOSIGNAL: a peer that
 // went away gives EPIPE or ECONNRESET, never SIGPIPE.
 func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
+	req := writevStart(ev, s, iov)
+	if !req.IsInProgress() {
+		return req.Post()
+	}
+	return req
+}
+
+// writevStart is WritevSend without the Post: a request that finished
+// inside the call (written whole at once, or refused) is returned
+// finished, its callback never to run, for a caller that takes its result
+// at once. The Writer does, so that a flush written in one sendmsg costs
+// no immediate and no extra loop turn for a callback with nothing to do.
+func writevStart(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 	req := tevent.NewReq[int](ev)
 	var err error
 	switch {
@@ -36,16 +49,13 @@ func WritevSend(ev *tevent.Context, s *Stream, iov [][]byte) *tevent.Req[int] {
 		}
 	}
 	if req.Error(err) {
-		return req.Post()
+		return req
 	}
 	s.wr.req = req
 	s.wr.v.set(iov)
 	s.wrWait = tevent.FDWrite // until the transport says otherwise
 	req.SetCleanupFn(s.cleanupFn)
 	s.writeStep()
-	if !req.IsInProgress() {
-		return req.Post()
-	}
 	return req
 }
 

@@ -182,15 +182,15 @@ func (w *Writer) push() {
 	for w.req == nil && w.err == nil && len(w.pend) > 0 {
 		w.flight, w.pend = w.pend, w.flight
 		w.flightBytes, w.pendBytes = w.pendBytes, 0
-		req := WritevSend(w.ev, w.s, w.flight)
+		req := writevStart(w.ev, w.s, w.flight)
 		if req.IsInProgress() {
 			w.req = req
 			req.SetCallback(w.writevDoneFn)
 			return
 		}
-		// Finished inside Send: take the result now rather than from
-		// the posted callback a turn later (none is set, so that one
-		// does nothing).
+		// Finished inside the call: take the result now. Nothing was
+		// posted for it, so the loop makes no turn for a callback that
+		// would have nothing to do.
 		w.written(WritevRecv(req))
 	}
 }

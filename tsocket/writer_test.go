@@ -236,6 +236,39 @@ func TestWriterAllocations(t *testing.T) {
 	})
 }
 
+// A flush that the socket takes whole in one writev costs the loop one
+// iteration: the Writer takes the result at once, so nothing is posted
+// for a callback that would have nothing to do (each such turn is one
+// more epoll_wait per reply). LoopWait returns once nothing is left.
+func TestWriterFlushOneTurn(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		iterations := 0
+		ev := newCtx(tevent.WithTrace(func(p tevent.TracePoint) {
+			if p == tevent.TraceBeforeLoopOnce {
+				iterations++
+			}
+		}))
+		a, b := unixPair(t, ev)
+		w := tsocket.NewWriter(ev, a, tsocket.WriterLimits{})
+		in := make([]byte, 64)
+		for round := range 3 {
+			if err := w.Write([]byte("$5\r\n"), []byte("hello"), []byte("\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			iterations = 0
+			if err := ev.LoopWait(); err != nil {
+				t.Fatal(err)
+			}
+			if w.Buffered() != 0 || iterations != 1 {
+				t.Fatalf("round %d: Buffered %d after %d loop iterations; want 0 after 1", round, w.Buffered(), iterations)
+			}
+			if n, err := unix.Read(b.Fd(), in); n != 11 || err != nil {
+				t.Fatalf("peer read %d, %v", n, err)
+			}
+		}
+	})
+}
+
 // A peer that never reads: the Writer goes over its soft limit, never
 // holds more than its hard limit, and refuses what would go past it; once
 // the peer reads, a drain finishes and every accepted byte arrives.

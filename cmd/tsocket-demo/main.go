@@ -13,6 +13,7 @@
 //	    [--loops N]                       #   N loops, one key space
 //	    [--tls-cert F --tls-key F]        #   TLS on the port (redis-cli --tls)
 //	    [--output-soft B --output-hard B] #   client-output-buffer-limit (1mb, 32mb)
+//	    [--output-soft-seconds S]         #   its soft seconds (60)
 //	    [--max-bulk B]                    #   proto-max-bulk-len (512mb)
 //
 // ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
@@ -266,6 +267,7 @@ func serveRESP(args []string, stderr io.Writer) error {
 	key := fs.String("tls-key", "", "PEM private key `file` of --tls-cert")
 	soft := byteFlag(fs, "output-soft", int64(def.OutputSoft), "stop running a client's commands while this many `BYTES` of its replies wait (0: no limit)")
 	hard := byteFlag(fs, "output-hard", int64(def.OutputHard), "disconnect a client whose waiting replies would pass this many `BYTES` (0: no limit)")
+	softSecs := fs.Int("output-soft-seconds", int(def.OutputSoftTime/time.Second), "disconnect a client whose waiting replies stay over --output-soft for this many `SECONDS` (0: never)")
 	maxBulk := byteFlag(fs, "max-bulk", def.MaxBulk, "longest bulk string accepted, in `BYTES` (Redis's proto-max-bulk-len)")
 	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long clients get to take their last replies")
 	if err := fs.Parse(args); err != nil {
@@ -280,8 +282,12 @@ func serveRESP(args []string, stderr io.Writer) error {
 	if *soft > math.MaxInt || *hard > math.MaxInt {
 		return fmt.Errorf("resp: --output-soft and --output-hard must be at most %d", math.MaxInt)
 	}
+	if *softSecs < 0 || *softSecs > math.MaxInt32 {
+		return fmt.Errorf("resp: --output-soft-seconds must be between 0 and %d, not %d", math.MaxInt32, *softSecs)
+	}
 	cfg := def
 	cfg.OutputSoft, cfg.OutputHard, cfg.MaxBulk = int(*soft), int(*hard), *maxBulk
+	cfg.OutputSoftTime = time.Duration(*softSecs) * time.Second
 	if cfg.MaxBulk < 1 || cfg.MaxBulk > math.MaxInt32 {
 		// A bulk string is one allocation; past 2 GiB that is not a
 		// demo's business (Redis allows 512 MiB by default).

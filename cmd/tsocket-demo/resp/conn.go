@@ -33,6 +33,14 @@ const (
 	// idleOut is the largest reply buffer a connection keeps once all of
 	// it is written.
 	idleOut = 4 << 10
+	// bulkAhead is how far a large bulk string's buffer may run ahead of
+	// the bytes of it received, so that a client that announces a long
+	// value and sends none of it makes the server allocate this much, not
+	// the length it announced. Past it the buffer doubles as the bytes
+	// arrive: it is never more than bulkAhead, or as much again as has
+	// arrived, ahead of them. A value up to this size is read in one
+	// buffer of its exact size, straight from the socket.
+	bulkAhead = 1 << 20
 )
 
 // waitKind is what a connection waits for; it runs commands only while it
@@ -56,6 +64,11 @@ type conn struct {
 	wait waitKind
 	args [][]byte
 	part *partial // a command being taken apart, or nil
+	// spare is the partial of the last command taken apart, kept with
+	// its argument array for the next: the command has run by then, and
+	// nothing it gave away (a value, keys carried to another loop) is in
+	// the array itself.
+	spare *partial
 
 	// out gathers replies; out[:outAt] has been handed to w, which holds
 	// it until written, so it is only appended to, and reused once w has
@@ -75,10 +88,15 @@ type conn struct {
 	// hold the first request already (see demoserver.Reader.ReadNow).
 	readNow bool
 	iov     [1][]byte
+	// pinned are the stored values that replies handed to w reference
+	// (see valuePool): the store may reuse them only once w has written
+	// everything.
+	pinned [][]byte
 
 	// Bound once, so that a read, a drain or a call allocates no closure.
 	readDoneFn  func(error)
 	bulkReadFn  func(*tevent.Req[int])
+	underSoftFn func(*tevent.Req[struct{}])
 	drainedFn   func(*tevent.Req[struct{}])
 	callDoneFn  func(*tevent.Req[[]result])
 	closeDoneFn func(*tevent.Req[struct{}])
@@ -90,14 +108,16 @@ type conn struct {
 type partial struct {
 	args [][]byte
 	left int    // arguments still to come
-	bulk []byte // the large one being read: its bytes and CRLF
+	bulk []byte // the buffer of the large one being read, for its bytes and CRLF
+	got  int    // how much of bulk is filled
+	need int64  // the length of the bulk string with its CRLF
 }
 
 func newConn(srv *Server, s *tsocket.Stream) *conn {
 	c := &conn{srv: srv, s: s}
 	c.r = demoserver.NewReader(MaxBuffer, srv.shared)
 	c.w = tsocket.NewWriter(srv.ev, s, tsocket.WriterLimits{Soft: srv.cfg.OutputSoft, Hard: srv.cfg.OutputHard})
-	c.readDoneFn, c.bulkReadFn, c.drainedFn = c.readDone, c.bulkRead, c.drained
+	c.readDoneFn, c.bulkReadFn, c.underSoftFn, c.drainedFn = c.readDone, c.bulkRead, c.underSoft, c.drained
 	c.callDoneFn, c.closeDoneFn = c.callDone, c.closeDone
 	return c
 }
@@ -108,7 +128,8 @@ func (c *conn) open() bool { return !c.closing && !c.closed }
 // process runs the commands buffered, in order, one at a time: before
 // each, it checks the replies against the soft limit and pauses there.
 // It stops at a command that must wait (a read, a call to another loop),
-// and reads once the buffer holds no complete command.
+// and reads once the buffer holds no complete command, unless the replies
+// are over the soft limit: then it pauses first.
 func (c *conn) process() {
 	c.recycle()
 	buf := c.r.Buffered()
@@ -130,7 +151,11 @@ func (c *conn) process() {
 	clear(c.args[:cap(c.args)]) // no reference into the read buffer stays
 	c.r.Consume(pos)
 	c.flush()
-	if c.wait == waitNone && c.open() {
+	switch {
+	case c.wait != waitNone || !c.open():
+	case c.overSoft():
+		c.pause() // nothing is read while the replies are over the limit
+	default:
 		c.read()
 	}
 }
@@ -167,16 +192,24 @@ func (c *conn) takeApart(b []byte) (int, bool) {
 	if !ok || p.Next <= bigBulk && len(b) < takeApartAt {
 		return 0, false // wait in the read buffer
 	}
-	c.part = &partial{}
+	if c.part = c.spare; c.part == nil {
+		c.part = &partial{}
+	}
+	c.spare = nil
 	return c.advance(b, p)
 }
 
 // stepPart goes on with the command taken apart.
 func (c *conn) stepPart(b []byte) (int, bool) {
 	if c.part.left == 0 {
-		args := c.part.args
+		p := c.part
 		c.part = nil
-		c.exec(args, true, nil)
+		c.exec(p.args, true, nil)
+		if c.wait == waitNone && len(p.args) <= 8 {
+			clear(p.args)
+			*p = partial{args: p.args[:0]}
+			c.spare = p
+		}
 		return 0, true
 	}
 	p, err := c.srv.parser.More(b, c.part.left, c.args[:0])
@@ -207,46 +240,75 @@ func (c *conn) advance(b []byte, p Partial) (int, bool) {
 }
 
 // startBulk reads a bulk string of n bytes into a buffer of its own: what
-// b holds of it, then the rest straight from the socket. It returns the
-// bytes of b it took.
+// b holds of it, then the rest straight from the socket. The buffer is
+// the value's final one, of its exact size, unless the value is more than
+// bulkAhead longer than what has arrived of it; one the store let go of
+// is reused when it fits. It returns the bytes of b it took.
 func (c *conn) startBulk(b []byte, n int64) int {
-	buf := make([]byte, n+2) // the value and its CRLF
-	k := copy(buf, b)
-	if k == len(buf) {
-		c.endBulk(buf)
-		return k
+	p := c.part
+	p.need = n + 2 // the value and its CRLF
+	size := int(min(p.need, int64(len(b))+bulkAhead))
+	buf := c.srv.store.pool.get(size)
+	if buf == nil {
+		buf = make([]byte, size)
 	}
-	c.part.bulk = buf
-	c.iov[0] = buf[k:]
+	p.bulk, p.got = buf, copy(buf, b)
+	if int64(p.got) == p.need {
+		c.endBulk()
+		return p.got
+	}
+	c.readBulk()
+	return p.got
+}
+
+// readBulk reads the rest of the bulk string's buffer from the socket,
+// after growing the buffer if it is full.
+func (c *conn) readBulk() {
+	p := c.part
+	if p.got == len(p.bulk) {
+		size := int(min(p.need, max(2*int64(len(p.bulk)), int64(p.got)+bulkAhead)))
+		grown := make([]byte, size)
+		copy(grown, p.bulk)
+		p.bulk = grown
+	}
+	c.iov[0] = p.bulk[p.got:]
 	c.wait = waitBulk
 	tsocket.ReadvSend(c.srv.ev, c.s, c.iov[:]).SetCallback(c.bulkReadFn)
-	return k
 }
 
 func (c *conn) bulkRead(req *tevent.Req[int]) {
-	_, err := tsocket.ReadvRecv(req)
+	n, err := tsocket.ReadvRecv(req)
 	c.wait = waitNone
 	c.iov[0] = nil
-	buf := c.part.bulk
-	c.part.bulk = nil
 	switch {
 	case !c.open():
 	case err != nil:
 		c.readFailed(err)
-	case c.endBulk(buf):
-		c.process()
+	case int64(c.part.got+n) < c.part.need:
+		c.part.got += n
+		c.readBulk()
+	default:
+		c.part.got += n
+		if c.endBulk() {
+			c.process()
+		}
 	}
 }
 
-// endBulk adds a bulk string read whole, with its CRLF, to the command.
-func (c *conn) endBulk(buf []byte) bool {
+// endBulk adds the bulk string read whole, with its CRLF, to the command.
+// The value keeps its buffer's capacity, so that the store can reuse the
+// buffer once it lets go of the value.
+func (c *conn) endBulk() bool {
+	p := c.part
+	buf := p.bulk[:p.need]
+	p.bulk, p.got = nil, 0
 	n := len(buf) - 2
 	if buf[n] != '\r' || buf[n+1] != '\n' {
 		c.protocolError(protoErr("bulk string not followed by CRLF"))
 		return false
 	}
-	c.part.args = append(c.part.args, buf[:n:n])
-	c.part.left--
+	p.args = append(p.args, buf[:n])
+	p.left--
 	return true
 }
 
@@ -269,13 +331,13 @@ func (c *conn) exec(args [][]byte, owned bool, rest []byte) {
 	keys := args[1:]
 	switch {
 	case srv.ks.Loops() == 1:
-		c.reply(srv.store.do(o, keys, owned))
+		c.reply(srv.store.do(o, keys, owned), true)
 	case o.multi():
 		c.execMulti(o, keys, owned)
 	default:
 		owner := srv.ks.Owner(keys[0])
 		if owner == srv.self {
-			c.reply(srv.store.do(o, keys, owned))
+			c.reply(srv.store.do(o, keys, owned), true)
 			return
 		}
 		if !owned {
@@ -313,7 +375,7 @@ func (c *conn) execMulti(o op, keys [][]byte, owned bool) {
 		}
 	}
 	if c.calls == 0 {
-		c.reply(c.res)
+		c.reply(c.res, false)
 		c.res = result{}
 	}
 }
@@ -394,7 +456,7 @@ func (c *conn) callDone(req *tevent.Req[[]result]) {
 		return
 	}
 	for _, r := range rs {
-		c.reply(r)
+		c.reply(r, false)
 	}
 	if c.stopping {
 		c.finish()
@@ -404,11 +466,17 @@ func (c *conn) callDone(req *tevent.Req[[]result]) {
 }
 
 // reply adds the reply of an op. A long value is handed to the Writer as
-// it is stored, between a header and a CRLF in the replies.
-func (c *conn) reply(r result) {
+// it is stored, between a header and a CRLF in the replies; local says it
+// is a value of this loop's store, which must not reuse its buffer until
+// the Writer has written it (one of another loop's is shared for good).
+func (c *conn) reply(r result, local bool) {
 	if r.kind != resBulk || len(r.val) < zeroCopyReply {
 		c.out = r.append(c.out)
 		return
+	}
+	if local {
+		c.srv.store.pool.pin(r.val)
+		c.pinned = append(c.pinned, r.val)
 	}
 	c.out = append(c.out, '$')
 	c.out = strconv.AppendInt(c.out, int64(len(r.val)), 10)
@@ -416,6 +484,15 @@ func (c *conn) reply(r result) {
 	c.write(c.out[c.outAt:], r.val)
 	c.outAt = len(c.out)
 	c.out = append(c.out, '\r', '\n')
+}
+
+// unpin lets the store reuse the values the replies written referenced.
+func (c *conn) unpin() {
+	for i, v := range c.pinned {
+		c.srv.store.pool.unpin(v)
+		c.pinned[i] = nil
+	}
+	c.pinned = c.pinned[:0]
 }
 
 // write queues bufs on the Writer. Past the hard limit the client is
@@ -440,8 +517,12 @@ func (c *conn) flush() {
 }
 
 // recycle reuses the reply buffer once the Writer has written all of it,
-// and starts a new one rather than grow one mostly handed out.
+// and starts a new one rather than grow one mostly handed out; the values
+// the replies referenced are free then too.
 func (c *conn) recycle() {
+	if len(c.pinned) > 0 && c.w.Buffered() == 0 {
+		c.unpin()
+	}
 	switch {
 	case c.outAt < len(c.out):
 	case c.w.Buffered() == 0:
@@ -464,14 +545,41 @@ func (c *conn) overSoft() bool {
 }
 
 // pause waits until the replies have drained to half the soft limit: the
-// commands buffered wait, and nothing more is read.
+// commands buffered wait, and nothing more is read. A client whose replies
+// stay over the soft limit for Config.OutputSoftTime is disconnected: the
+// first drain, to the soft limit itself, has that as its end time.
 func (c *conn) pause() {
 	c.flush()
 	if !c.open() {
 		return
 	}
 	c.wait = waitDrain
-	tsocket.WriterDrainSend(c.srv.ev, c.w, c.srv.cfg.OutputSoft/2).SetCallback(c.drainedFn)
+	cfg := &c.srv.cfg
+	req := tsocket.WriterDrainSend(c.srv.ev, c.w, cfg.OutputSoft)
+	if cfg.OutputSoftTime > 0 {
+		req.SetEndTime(c.srv.ev.Now().Add(cfg.OutputSoftTime))
+	}
+	req.SetCallback(c.underSoftFn)
+}
+
+// underSoft ends the first drain of a pause: the replies are no longer
+// over the soft limit, or have been for too long.
+func (c *conn) underSoft(req *tevent.Req[struct{}]) {
+	err := tsocket.WriterDrainRecv(req)
+	switch {
+	case !c.open():
+		c.wait = waitNone
+	case errors.Is(err, tevent.ErrTimedOut):
+		c.wait = waitNone
+		c.srv.logf("resp: %v: replies over the %d-byte soft output limit for %v: disconnected",
+			c.s.RemoteAddress(), c.srv.cfg.OutputSoft, c.srv.cfg.OutputSoftTime)
+		c.reset()
+	case err != nil:
+		c.wait = waitNone
+		c.close() // the write failed: the client is gone
+	default:
+		tsocket.WriterDrainSend(c.srv.ev, c.w, c.srv.cfg.OutputSoft/2).SetCallback(c.drainedFn)
+	}
 }
 
 func (c *conn) drained(req *tevent.Req[struct{}]) {
@@ -564,10 +672,15 @@ func (c *conn) closeDone(req *tevent.Req[struct{}]) {
 	c.drop()
 }
 
-// kill disconnects a client whose replies would pass the hard limit, with
-// a reset, so that it learns at once.
+// kill disconnects a client whose replies would pass the hard limit.
 func (c *conn) kill() {
 	c.srv.logf("resp: %v: replies over the %d-byte hard output limit: disconnected", c.s.RemoteAddress(), c.srv.cfg.OutputHard)
+	c.reset()
+}
+
+// reset disconnects a client over an output limit with a reset, so that
+// it learns at once.
+func (c *conn) reset() {
 	// A stream that cannot take the option is closed all the same.
 	_ = c.s.SetLinger(0)
 	c.close()
@@ -583,7 +696,10 @@ func (c *conn) close() {
 	_ = c.s.Close()
 }
 
+// drop forgets the connection. Its Writer writes nothing more, so the
+// values its replies referenced are free.
 func (c *conn) drop() {
 	c.closed = true
+	c.unpin()
 	delete(c.srv.conns, c.s)
 }

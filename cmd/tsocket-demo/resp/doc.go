@@ -20,9 +20,12 @@
 // Config.OutputSoft has its commands, read or not, wait until the replies
 // have drained to half of it (a tsocket.WriterDrainSend), and nothing more
 // is read from it meanwhile; a reply that would take it past
-// Config.OutputHard disconnects it with a reset. A GET reply of a long
-// value is written from the stored value itself, so a client asking for
-// the same large value a thousand times costs the server the value once.
+// Config.OutputHard disconnects it with a reset, and so does staying over
+// Config.OutputSoft for Config.OutputSoftTime (Redis's soft seconds, 60 by
+// default, the flag --output-soft-seconds): a paused client that never
+// reads is not held for ever. A GET reply of a long value is written from
+// the stored value itself, so a client asking for the same large value a
+// thousand times costs the server the value once.
 // A client that shuts down its side with replies still waiting gets every
 // one of them (tsocket.WriterCloseSend) before the server closes.
 //
@@ -34,7 +37,23 @@
 // lies. A long one is taken apart: a bulk string of more than 16 KiB is
 // read into its own buffer, the one the store keeps, with what is
 // buffered of it copied and the rest read straight from the socket
-// (ReadvSend); a length past Config.MaxBulk is a protocol error.
+// (ReadvSend); a length past Config.MaxBulk is a protocol error. The
+// buffer runs at most 1 MiB ahead of the bytes of the value received (or
+// as much again as has arrived, past that, growing by doubling), so a
+// client announcing $536870912 and sending nothing makes the server
+// allocate 1 MiB, not 512; a value of up to 1 MiB is read into one buffer
+// of its exact size.
+//
+// # Value buffers
+//
+// Go clears every buffer it allocates and collects every one dropped, so
+// a loop's Store keeps the buffers of large values (4 KiB and more) that
+// SET and DEL let go of, up to 8 MiB, and the next large value read on
+// that loop goes into one of them. A buffer is kept only once nothing can
+// read it: not while a GET reply written from it waits in a connection's
+// Writer on this loop (the connection counts those until its Writer has
+// written everything), and never if it went to another loop as a GET
+// result.
 //
 // # Several loops
 //

@@ -26,7 +26,7 @@ type Keyspace struct {
 func NewKeyspace(loops ...*tevent.Context) *Keyspace {
 	ks := &Keyspace{seed: maphash.MakeSeed(), loops: loops, stores: make([]*Store, len(loops))}
 	for i := range ks.stores {
-		ks.stores[i] = NewStore()
+		ks.stores[i] = &Store{m: make(map[string][]byte), pool: newValuePool()}
 	}
 	return ks
 }

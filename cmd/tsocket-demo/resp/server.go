@@ -17,6 +17,13 @@ type Config struct {
 	// until its output has drained to half of it; a reply that would take
 	// it past OutputHard disconnects the client at once, with a reset.
 	OutputSoft, OutputHard int
+	// OutputSoftTime is how long a client's replies may stay over
+	// OutputSoft (Redis's soft seconds, the third number of
+	// client-output-buffer-limit): one over it continuously for that long,
+	// never draining below it, is disconnected with a reset. 0 means no
+	// limit: such a client stays paused, holding up to OutputSoft bytes
+	// and a reply.
+	OutputSoftTime time.Duration
 	// MaxBulk is the longest bulk string accepted (proto-max-bulk-len);
 	// 0 or less means MaxBulkLen. A longer one is a protocol error.
 	MaxBulk int64
@@ -27,10 +34,12 @@ type Config struct {
 }
 
 // DefaultConfig returns Redis's limits: 1 MiB soft and 32 MiB hard output
-// (Redis has no soft pause; its pubsub class has 8 MiB and 32 MiB), bulk
-// strings of up to 512 MiB, no TLS.
+// (Redis has no soft pause; its pubsub class has 8 MiB and 32 MiB), with
+// 60 seconds over the soft limit as the most a client may stay there (as
+// Redis's pubsub and replica classes), bulk strings of up to 512 MiB, no
+// TLS.
 func DefaultConfig() Config {
-	return Config{OutputSoft: 1 << 20, OutputHard: 32 << 20, MaxBulk: MaxBulkLen}
+	return Config{OutputSoft: 1 << 20, OutputHard: 32 << 20, OutputSoftTime: 60 * time.Second, MaxBulk: MaxBulkLen}
 }
 
 // sharedReadBuf is the size of a loop's read buffer, shared by the

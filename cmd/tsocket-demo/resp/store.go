@@ -12,9 +12,12 @@ import (
 // A value, once stored, is never changed in place: SET and INCR store a
 // new slice. A GET reply is written from the stored slice without a copy,
 // and the slice a SET replaced may still be queued in some client's
-// Writer, or on its way to another loop.
+// Writer, or on its way to another loop. A Store of a [Keyspace] reuses
+// the buffers of large values it let go of once nothing can read them
+// (see values.go); one from NewStore leaves them to the collector.
 type Store struct {
-	m map[string][]byte
+	m    map[string][]byte
+	pool *valuePool // nil: no reuse
 }
 
 // NewStore returns an empty store.
@@ -29,12 +32,25 @@ func (s *Store) Len() int { return len(s.m) }
 // It is the whole server of a single-loop key space, for callers that
 // hold every key in one Store.
 func (s *Store) Exec(args [][]byte, out []byte) (reply []byte, quit bool) {
+	return s.exec(args, out, false)
+}
+
+// ExecOwned is Exec for arguments that are the caller's to give away,
+// each in a buffer of its own that nothing else references: a SET keeps
+// its value as it is, without a copy, and the caller must not touch the
+// arguments afterwards. It is for a server that reads a large value
+// straight into its own buffer.
+func (s *Store) ExecOwned(args [][]byte, out []byte) (reply []byte, quit bool) {
+	return s.exec(args, out, true)
+}
+
+func (s *Store) exec(args [][]byte, out []byte, owned bool) ([]byte, bool) {
 	if len(args) == 0 {
 		return out, false
 	}
 	cmd := lookup(args[0])
 	if op, ok := cmd.keyOp(len(args)); ok {
-		return s.do(op, args[1:], false).append(out), false
+		return s.do(op, args[1:], owned).append(out), false
 	}
 	return keyless(cmd, args, out)
 }
@@ -105,6 +121,9 @@ func (s *Store) doRun(run []runCmd, budget int) []result {
 			break
 		}
 		r := s.do(rc.o, rc.keys, true)
+		if r.kind == resBulk {
+			s.pool.share(r.val) // read on the caller's loop from now on
+		}
 		size += r.size()
 		out = append(out, r)
 	}
@@ -135,12 +154,12 @@ func (s *Store) do(o op, a [][]byte, owned bool) result {
 	case opSet:
 		v := a[1]
 		if !owned {
-			v = bytes.Clone(v)
+			v = s.clone(v)
 		}
 		if v == nil {
 			v = []byte{} // stored, not missing
 		}
-		s.m[string(a[0])] = v
+		s.put(a[0], v)
 		return result{kind: resOK}
 	case opIncr:
 		v := int64(0)
@@ -155,19 +174,38 @@ func (s *Store) do(o op, a [][]byte, owned bool) result {
 			return result{kind: resErr, msg: "ERR increment or decrement would overflow"}
 		}
 		v++
-		s.m[string(a[0])] = strconv.AppendInt(nil, v, 10)
+		s.put(a[0], strconv.AppendInt(nil, v, 10))
 		return result{kind: resInt, n: v}
 	}
 	n := 0
 	for _, k := range a {
-		if _, ok := s.m[string(k)]; ok {
+		if old, ok := s.m[string(k)]; ok {
 			n++
 			if o == opDel {
 				delete(s.m, string(k))
+				s.pool.release(old)
 			}
 		}
 	}
 	return result{kind: resInt, n: int64(n)}
+}
+
+// put stores v under key, and lets go of the value it replaces.
+func (s *Store) put(key, v []byte) {
+	old, ok := s.m[string(key)]
+	s.m[string(key)] = v
+	if ok {
+		s.pool.release(old)
+	}
+}
+
+// clone copies v into a buffer of the store's own, reused if one fits.
+func (s *Store) clone(v []byte) []byte {
+	if b := s.pool.get(len(v)); b != nil {
+		copy(b, v)
+		return b
+	}
+	return bytes.Clone(v)
 }
 
 // command is a command name, looked up once per command.

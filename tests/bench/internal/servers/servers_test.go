@@ -1,10 +1,14 @@
 package servers
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +116,47 @@ func respExchange(t *testing.T, c io.ReadWriter) {
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 		t.Fatalf("got %q, %v; want %q", got, err, want)
+	}
+}
+
+// net-resp takes values far larger than its read buffer (1 MB, as
+// redis-benchmark -d 1000000 sends), pipelined with small commands before
+// and after, whole or in pieces; a long command of small arguments too;
+// and an inline command longer than its buffer is refused, not waited for.
+func TestRESPLargeValues(t *testing.T) {
+	addr := start(t, "net-resp", RESP, 1)
+	c := dial(t, addr)
+	for _, size := range []int{bigArg - 1, bigArg + 1, 100_000, 1_000_000} {
+		v := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		set := fmt.Sprintf("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n", size, v)
+		want := "+PONG\r\n+OK\r\n$" + strconv.Itoa(size) + "\r\n" + string(v) + "\r\n+PONG\r\n"
+		for _, piece := range []int{len(set) + 100, 7000} {
+			go func() {
+				msg := "PING\r\n" + set + "*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n"
+				for off := 0; off < len(msg); off += piece {
+					c.Write([]byte(msg[off:min(off+piece, len(msg))]))
+				}
+			}()
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+				t.Fatalf("size %d in pieces of %d: %.40q... (%v), want %.40q...", size, piece, got, err, want)
+			}
+		}
+	}
+	del := fmt.Sprintf("*%d\r\n$3\r\nDEL\r\n", 1001)
+	for i := range 1000 {
+		del += fmt.Sprintf("$12\r\nkey%09d\r\n", i)
+	}
+	c.Write([]byte(del))
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != ":0\r\n" {
+		t.Fatalf("DEL of 1000 keys: %q, %v", got, err)
+	}
+	c.Write(bytes.Repeat([]byte("x"), DefaultBuf+1))
+	// The server closes with the rest unread, so a reset may follow.
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "-ERR ") {
+		t.Fatalf("an inline command longer than the buffer: %q, %v", line, err)
 	}
 }
 
