@@ -33,3 +33,19 @@ const ReadChain = readChain
 // AcceptChain is how many connections a listener accepts per readiness
 // report when each accept's callback starts the next.
 const AcceptChain = acceptChain
+
+// CountDryReads counts the reads on s that find the socket empty, until
+// the function it returns is called; that reports the count.
+func CountDryReads(s *Stream) (stop func() int) {
+	n := 0
+	dryRead = func(x *Stream) {
+		if x == s {
+			n++
+		}
+	}
+	return func() int { dryRead = nil; return n }
+}
+
+// FillProbe is how often a stream chains after an exact fill that it
+// expects to find the socket empty.
+const FillProbe = fillProbe

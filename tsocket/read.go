@@ -324,11 +324,20 @@ func (s *Stream) readStep() bool {
 	for {
 		r := s.rd.r
 		if s.rd.v.done() && !r.vector(s) {
-			return full
+			return s.chainAfterFill(full)
 		}
 		n, want, err := s.readOnce()
+		if s.fill&fillNext != 0 {
+			s.fill = 0
+			if sys.WouldBlock(err) {
+				s.fill = 1
+			}
+		}
 		switch {
 		case sys.WouldBlock(err):
+			if dryRead != nil {
+				dryRead(s)
+			}
 			s.waitRead()
 			return false
 		case err != nil:
@@ -355,6 +364,52 @@ func (s *Stream) readStep() bool {
 		}
 	}
 }
+
+// dryRead, if set, hears of every read that found the socket empty: for
+// tests of the rule that a stream does not make reads that can only say
+// EAGAIN.
+var dryRead func(*Stream)
+
+// fillState is what a stream remembers of the read made straight after a
+// request ended by filling its vector exactly: fillNext while that read
+// is the next one; below it 0 if the last such read found input, else 1
+// plus the exact fills not chained to since. One byte, so that the Stream
+// keeps its size.
+type fillState uint8
+
+const fillNext fillState = 0x80
+
+// fillProbe is how often a stream whose last read after an exact fill
+// found the socket empty chains after one anyway, to learn whether its
+// peer has started to send ahead.
+const fillProbe = 8
+
+// chainAfterFill reports whether the read that a request's callback
+// starts next should be made in the same readiness report, when the
+// request ended by filling its vector, exactly what it asked for (full).
+// Whether more input is waiting then depends on the peer: a pipelining
+// client has sent it, a client waiting for its reply (a large SET, one
+// PDU per round trip) has not, and the read would say only EAGAIN. The
+// stream remembers what the last such read found and chains while it
+// found input; after it found none, only every fillProbe-th time, so a
+// stream that turns to pipelining is noticed. A level-triggered wait
+// reports input the stream did not chain to, so nothing is missed either
+// way; a stream only trades a read for a wait.
+func (s *Stream) chainAfterFill(full bool) bool {
+	if !full {
+		return false
+	}
+	if d := s.fill &^ fillNext; d != 0 && d < fillProbe {
+		s.fill = d + 1
+		return false
+	}
+	s.fill |= fillNext
+	return true
+}
+
+// endChain ends a chain of reads: what chainAfterFill said is only about
+// the read that follows it at once.
+func (s *Stream) endChain() { s.fill &^= fillNext }
 
 // readOnce makes one read into the rest of the vector: read when one
 // buffer is left (cheaper in the kernel than a readv of one, and no iovec
@@ -421,6 +476,7 @@ func (s *Stream) readFromImmediate() {
 			break
 		}
 	}
+	s.endChain()
 	if s.reading() && !s.closed && s.tr.buffered() {
 		s.readSoon()
 	}

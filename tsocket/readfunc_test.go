@@ -251,3 +251,81 @@ func TestReadChainIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// A readv that fills exactly what it asked for says nothing of what
+// follows. A peer that waits for each reply (a large SET, a PDU per round
+// trip) has sent nothing more, and chaining to the next read would make
+// one that can only say EAGAIN per message; a pipelining peer has, and
+// chaining saves a wait per message. The stream learns which from the
+// read after the fill, and notices when a peer turns from one to the
+// other.
+func TestReadAfterExactFill(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		const size, rounds = 512, 64
+		ev := newCtx()
+		cli, srv := unixPair(t, ev)
+		stop := tsocket.CountDryReads(srv)
+		defer func() { stop() }()
+		served := 0
+		var serve func()
+		serve = func() {
+			tsocket.ReadvSend(ev, srv, [][]byte{make([]byte, size)}).SetCallback(func(req *tevent.Req[int]) {
+				if _, err := tsocket.ReadvRecv(req); err != nil {
+					t.Error(err)
+					return
+				}
+				served++
+				tsocket.WritevSend(ev, srv, [][]byte{{'+'}})
+				serve()
+			})
+		}
+		run := func(until int) uint64 {
+			start := ev.Iterations()
+			for served < until && !t.Failed() {
+				if err := ev.LoopOnce(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return ev.Iterations() - start
+		}
+		serve() // finds nothing: the client has sent nothing yet
+		stop()
+		stop = tsocket.CountDryReads(srv)
+
+		// Round trips: the client sends the next message once it has the
+		// reply to the last.
+		got := make([]byte, 1)
+		asked := 0
+		var ask func()
+		ask = func() {
+			tsocket.WritevSend(ev, cli, [][]byte{make([]byte, size)})
+			tsocket.ReadvSend(ev, cli, [][]byte{got}).SetCallback(func(req *tevent.Req[int]) {
+				if _, err := tsocket.ReadvRecv(req); err != nil {
+					t.Error(err)
+					return
+				}
+				if asked++; asked < rounds {
+					ask()
+				}
+			})
+		}
+		ask()
+		run(rounds)
+		// Each round's read after the fill would be dry; only the probes
+		// are.
+		if n, most := stop(), rounds/tsocket.FillProbe+2; n > most {
+			t.Errorf("%d round trips made %d reads that found nothing; want at most %d", rounds, n, most)
+		}
+
+		// Pipelined: every message at once. The stream chains again after
+		// its next probe, ReadChain messages a readiness report.
+		stop = tsocket.CountDryReads(srv)
+		tsocket.WritevSend(ev, cli, [][]byte{make([]byte, size*rounds)})
+		if n, most := run(2*rounds), uint64(tsocket.FillProbe+rounds/tsocket.ReadChain+2); n > most {
+			t.Errorf("%d pipelined messages took %d iterations; want at most %d", rounds, n, most)
+		}
+		if n := stop(); n > 0 {
+			t.Errorf("%d pipelined messages made %d reads that found nothing", rounds, n)
+		}
+	})
+}

@@ -28,10 +28,13 @@ type Stream struct {
 	tr  transport // what the engines read and write through: plainSocket{s}
 
 	closed  bool
-	unix    bool         // network "unix", not "tcp"
-	rdBytes bool         // the read in flight has read something (EOF or ErrUnexpectedEOF)
-	rdWait  tevent.Flags // what the read in flight waits for (the transport's readWait)
-	wrWait  tevent.Flags // what the writev in flight waits for (writeWait)
+	unix    bool // network "unix", not "tcp"
+	rdBytes bool // the read in flight has read something (EOF or ErrUnexpectedEOF)
+
+	fill fillState // what the read after an exact fill found (chainAfterFill)
+
+	rdWait tevent.Flags // what the read in flight waits for (the transport's readWait)
+	wrWait tevent.Flags // what the writev in flight waits for (writeWait)
 
 	local, remote Address
 	remoteSA      any // unix.Sockaddr from accept, converted on demand
@@ -110,6 +113,7 @@ func (s *Stream) onFD(_ *tevent.FD, flags tevent.Flags) {
 				break
 			}
 		}
+		s.endChain()
 		if s.reading() && !s.closed && s.tr.buffered() {
 			s.readSoon() // the chain's bound, with input above the fd
 		}
