@@ -636,3 +636,52 @@ func dialTLS(t *testing.T, ev *tevent.Context, addr net.Addr, cfg *tls.Config) *
 	}
 	return s
 }
+
+// Records that arrive together are all read, whatever the buffer: a read
+// that stops at a record's end while crypto/tls holds the next one must
+// not wait for the socket, which will never announce it. Each read has an
+// end time on a fake clock, so a read left waiting fails rather than
+// hangs.
+func TestTLSRecordsArrivingTogether(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		clock := tevent.NewFakeClock(time.Unix(1e9, 0))
+		ev := newCtx(tevent.WithClock(clock))
+		cli, srv := tlsPair(t, ev)
+		for _, size := range []int{1, 7, 10, 15, 30, 64 << 10} {
+			var want []byte
+			for i, n := range []int{10, 20, 30} { // one record each, all in the socket before the server reads
+				m := bytes.Repeat([]byte{byte('a' + i)}, n)
+				writeAll(t, ev, cli, m)
+				want = append(want, m...)
+			}
+			// ReadSomeFuncSend waits for the loop unless the transport
+			// says it holds input; ReadSomeSend tries at once.
+			var got []byte
+			for i := 0; len(got) < len(want); i++ {
+				var p []byte
+				var err error
+				if i%2 == 0 {
+					req := tsocket.ReadSomeFuncSend(ev, srv, func() []byte { return make([]byte, size) })
+					req.SetEndTime(ev.Now().Add(time.Minute))
+					poll(t, req)
+					p, err = tsocket.ReadSomeFuncRecv(req)
+				} else {
+					buf := make([]byte, size)
+					req := tsocket.ReadSomeSend(ev, srv, buf)
+					req.SetEndTime(ev.Now().Add(time.Minute))
+					poll(t, req)
+					var n int
+					n, err = tsocket.ReadSomeRecv(req)
+					p = buf[:n]
+				}
+				if err != nil {
+					t.Fatalf("buffer of %d: read after %d of %d bytes: %v", size, len(got), len(want), err)
+				}
+				got = append(got, p...)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("buffer of %d: read %q, want %q", size, got, want)
+			}
+		}
+	})
+}

@@ -53,6 +53,13 @@ type Shim struct {
 	// Write.
 	werr error
 
+	// scan follows the record framing of what Read hands crypto/tls, and
+	// whole counts the records it completed since crypto/tls last called
+	// Read, which it does only when it holds no whole record (see
+	// HoldsInput).
+	scan  recordScan
+	whole int
+
 	// Handshake mode only: wantRead asks the loop to read (the goroutine
 	// waits in Read), wantWrite to flush out. kick wakes the loop side
 	// to look at them; it runs Post on the stream's context.
@@ -90,6 +97,7 @@ func NewShim(fd int, local, remote net.Addr, kick func()) *Shim {
 func (sh *Shim) Read(b []byte) (int, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.whole = 0
 	for {
 		if len(sh.in) > 0 {
 			n := copy(b, sh.in)
@@ -97,13 +105,16 @@ func (sh *Shim) Read(b []byte) (int, error) {
 			if len(sh.in) == 0 {
 				sh.in = nil
 			}
+			sh.whole += sh.scan.scan(b[:n])
 			return n, nil
 		}
 		if sh.rerr != nil {
 			return 0, sh.rerr
 		}
 		if !sh.hs {
-			return sh.readSocket(b)
+			n, err := sh.readSocket(b)
+			sh.whole += sh.scan.scan(b[:n])
+			return n, err
 		}
 		// Handshake mode: ask the loop and wait for it.
 		if !sh.wantRead {
@@ -115,6 +126,23 @@ func (sh *Shim) Read(b []byte) (int, error) {
 		}
 		sh.cond.Wait()
 	}
+}
+
+// HoldsInput reports whether crypto/tls may hold a whole record it has
+// not decrypted, or the shim bytes it has not handed over, once a Read of
+// crypto/tls has returned plaintext and taken less than it was offered
+// (so none is left decrypted). Neither is announced by the socket. It
+// relies on crypto/tls reading its connection only while the record it is
+// on is incomplete, so none is whole (conn.go, readFromUntil; pinned by
+// tsocket/tls_crypto_test.go): of the records completed since its last
+// Read, the first has been decrypted by then; more than one may leave
+// some behind. Otherwise, what comes next is in the socket, and its
+// readiness says so: a TLS stream need not read again just to learn of
+// EAGAIN.
+func (sh *Shim) HoldsInput() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.whole > 1 || len(sh.in) > 0
 }
 
 // readSocket reads the socket directly; sh.mu is held.
@@ -261,6 +289,45 @@ func (sh *Shim) Direct() {
 	sh.hs = false
 	sh.kick = nil
 	sh.mu.Unlock()
+}
+
+// recordHeaderLen is the size of a TLS record's header: type, version,
+// length (RFC 8446, 5.1).
+const recordHeaderLen = 5
+
+// recordScan follows TLS record framing across the bytes of a stream, fed
+// in pieces of any size.
+type recordScan struct {
+	hdr  int // bytes of the current record's header seen
+	left int // the record's length while its header is read, then the bytes of it still to come
+}
+
+// scan takes the next bytes of the stream and returns how many records
+// they complete.
+func (r *recordScan) scan(b []byte) (whole int) {
+	for len(b) > 0 {
+		if r.hdr < recordHeaderLen {
+			k := min(recordHeaderLen-r.hdr, len(b))
+			for _, c := range b[:k] {
+				if r.hdr >= 3 { // the length, big-endian
+					r.left = r.left<<8 | int(c)
+				}
+				r.hdr++
+			}
+			b = b[k:]
+			if r.hdr < recordHeaderLen {
+				return whole
+			}
+		}
+		k := min(r.left, len(b))
+		r.left -= k
+		b = b[k:]
+		if r.left == 0 {
+			whole++
+			r.hdr = 0
+		}
+	}
+	return whole
 }
 
 // Close is a no-op: the stream closes the socket, and crypto/tls closing
