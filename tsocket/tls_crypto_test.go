@@ -22,21 +22,7 @@ import (
 //     (the shim queues what the socket does not take, so a Write never
 //     fails for want of room).
 func TestCryptoTLSToleratesTemporaryReadErrors(t *testing.T) {
-	cliConn, srvConn := newMemPipe()
-	cfg := testutil.TLS(t)
-	srv := tls.Server(srvConn, cfg.Server)
-	cli := tls.Client(cliConn, cfg.Client)
-	errs := make(chan error, 2)
-	go func() { errs <- srv.Handshake() }()
-	go func() { errs <- cli.Handshake() }()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("handshake: %v", err)
-		}
-	}
-	// From here on the server's side never blocks: an empty buffer is a
-	// temporary error, as the shim's EAGAIN is.
-	srvConn.setNonblocking()
+	cli, srv, cliConn, srvConn := memTLSPair(t)
 
 	buf := make([]byte, 64)
 	if _, err := srv.Read(buf); !isTemporary(err) {
@@ -74,6 +60,27 @@ func TestCryptoTLSToleratesTemporaryReadErrors(t *testing.T) {
 	if n, err := srv.Read(buf); err != nil || string(buf[:n]) != "again" {
 		t.Fatalf("second Read = %q, %v", buf[:n], err)
 	}
+}
+
+// memTLSPair returns a client and a server tls.Conn over a memPipe,
+// handshaken, and their pipes. From then on the server's side never
+// blocks: an empty buffer is a temporary error, as the shim's EAGAIN is.
+func memTLSPair(t *testing.T) (cli, srv *tls.Conn, cliConn, srvConn *memPipe) {
+	t.Helper()
+	cliConn, srvConn = newMemPipe()
+	cfg := testutil.TLS(t)
+	srv = tls.Server(srvConn, cfg.Server)
+	cli = tls.Client(cliConn, cfg.Client)
+	errs := make(chan error, 2)
+	go func() { errs <- srv.Handshake() }()
+	go func() { errs <- cli.Handshake() }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+	}
+	srvConn.setNonblocking()
+	return cli, srv, cliConn, srvConn
 }
 
 func isTemporary(err error) bool {
@@ -189,19 +196,7 @@ func (memAddr) String() string  { return "mem" }
 // records that arrive in one read are decrypted by two Reads with no read
 // of the connection between them; the third Read reads it.
 func TestCryptoTLSReadsOnlyForAnIncompleteRecord(t *testing.T) {
-	cliConn, srvConn := newMemPipe()
-	cfg := testutil.TLS(t)
-	srv := tls.Server(srvConn, cfg.Server)
-	cli := tls.Client(cliConn, cfg.Client)
-	errs := make(chan error, 2)
-	go func() { errs <- srv.Handshake() }()
-	go func() { errs <- cli.Handshake() }()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("handshake: %v", err)
-		}
-	}
-	srvConn.setNonblocking()
+	cli, srv, cliConn, srvConn := memTLSPair(t)
 	buf := make([]byte, 64)
 	// Whatever the handshake left goes first.
 	for {
