@@ -20,9 +20,11 @@ import (
 // to Close it after a failure.
 //
 // crypto/tls runs a handshake as blocking code, so it runs on a goroutine of
-// a pool shared by all contexts (256 goroutines at most, or 16 per core); the
-// socket I/O is still done by s's loop, which never blocks. Handshakes past
-// the bound wait their turn. SetEndTime on the request bounds the
+// a pool shared by all contexts (256 goroutines at most, or 16 per core),
+// which reads and writes a duplicate of s's descriptor and waits for it in
+// Go's runtime poller, as a net.Conn would; s's loop never blocks, and
+// hears from the handshake only when it is over. Handshakes past the bound
+// wait their turn. SetEndTime on the request bounds the
 // handshake; a timed-out, cancelled or abandoned handshake is stopped at its
 // next read. A failed handshake is an *OpError with Op "tls" around the
 // crypto/tls error, so errors.As with *tls.AlertError,
@@ -94,6 +96,12 @@ func tlsHandshakeSend(ev *tevent.Context, s *Stream, cfg *tls.Config, server boo
 	}
 	req.SetCleanupFn(st.cleanup)
 	st.release = ev.Expect()
+	// The handshake waits for the socket in Go's poller, on a duplicate
+	// of the descriptor, rather than crossing to the loop for each
+	// flight. A duplicate that cannot be made (no descriptor left) costs
+	// only that: the crossings serve instead.
+	_ = st.sh.UsePoller()
+	s.extra().handshake = st.sh.CloseFD // Close stops the handshake's calls first
 	tlsio.Go(st.run)
 	return req
 }
@@ -104,6 +112,7 @@ func (st *tlsHandshakeState) run() {
 		return // stopped while queued
 	}
 	err := st.conn.Handshake()
+	st.sh.ReleasePoller()
 	// A Post refused (the context closed) leaves the request to the
 	// teardown, which already ended it.
 	_ = st.ev.Post(func() { st.handshakeDone(err) })
@@ -169,6 +178,7 @@ func (st *tlsHandshakeState) readDone(subreq *tevent.Req[int]) {
 
 func (st *tlsHandshakeState) writeDone(subreq *tevent.Req[int]) {
 	st.writing = false
+	st.sh.OutWritten()
 	if _, err := WritevRecv(subreq); err != nil {
 		// The handshake learns of it at its next write, and from its next
 		// read, which would otherwise wait for an answer that cannot come.
@@ -188,6 +198,7 @@ func (st *tlsHandshakeState) cleanup(state tevent.State) {
 		return
 	}
 	if st.started.CompareAndSwap(false, true) {
+		st.sh.ReleasePoller()
 		close(st.exited) // still queued: it will never run
 		return
 	}
@@ -196,7 +207,7 @@ func (st *tlsHandshakeState) cleanup(state tevent.State) {
 		return
 	default:
 	}
-	st.sh.Deliver(nil, tlsio.ErrAborted)
+	st.sh.Abort(tlsio.ErrAborted)
 	if st.ev.Closed() {
 		<-st.exited
 	}

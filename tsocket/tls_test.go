@@ -359,6 +359,20 @@ func TestTLSHandshakeErrors(t *testing.T) {
 				t.Fatalf("stalled handshake: %v, want ErrTimedOut", err)
 			}
 		})
+		t.Run("stream closed mid-handshake", func(t *testing.T) {
+			// The handshake waits for a silent peer on its duplicate of
+			// the descriptor; closing the stream from the loop wakes it
+			// and ends it, whether it had started reading or not.
+			ev := newCtx()
+			_, b := tcpPair(t, ev)
+			sreq := tsocket.TLSServerSend(ev, b, cfg.Server)
+			ev.AddTimer(ev.Now().Add(20*time.Millisecond), func(*tevent.Timer, time.Time) { closeT(t, b) })
+			poll(t, sreq)
+			var op *tsocket.OpError
+			if _, err := tsocket.TLSServerRecv(sreq); !errors.As(err, &op) || op.Op != "tls" || !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("handshake on a stream closed under it: %v, want an OpError tls around net.ErrClosed", err)
+			}
+		})
 		t.Run("busy or closed stream", func(t *testing.T) {
 			ev := newCtx()
 			a, _ := tcpPair(t, ev)
