@@ -30,16 +30,24 @@ func socketpair(t *testing.T) (int, net.Conn) {
 	return fds[0], peer
 }
 
+// pollerShim is a shim on fd with UsePoller, whose kick fails the test:
+// the handshake must never cross to the loop.
+func pollerShim(t *testing.T, fd int) *Shim {
+	t.Helper()
+	sh := NewShim(fd, nil, nil, func() { t.Error("the handshake crossed to the loop") })
+	if err := sh.UsePoller(); err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
 // With UsePoller the handshake needs no loop at all: the shim's kick is
 // never called, the duplicate is gone once ReleasePoller has run, and the
 // records that follow go through the descriptor itself.
 func TestShimPollerHandshake(t *testing.T) {
 	cfg := testutil.TLS(t)
 	fd, peer := socketpair(t)
-	sh := NewShim(fd, nil, nil, func() { t.Error("the handshake crossed to the loop") })
-	if err := sh.UsePoller(); err != nil {
-		t.Fatal(err)
-	}
+	sh := pollerShim(t, fd)
 	srv := tls.Server(sh, cfg.Server)
 	cli := tls.Client(peer, cfg.Client)
 	done := make(chan error, 1)
@@ -76,10 +84,7 @@ func TestShimPollerHandshake(t *testing.T) {
 func TestShimPollerAbort(t *testing.T) {
 	cfg := testutil.TLS(t)
 	fd, _ := socketpair(t)
-	sh := NewShim(fd, nil, nil, func() { t.Error("the handshake crossed to the loop") })
-	if err := sh.UsePoller(); err != nil {
-		t.Fatal(err)
-	}
+	sh := pollerShim(t, fd)
 	done := make(chan error, 1)
 	go func() {
 		err := tls.Server(sh, cfg.Server).Handshake()
