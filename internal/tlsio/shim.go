@@ -90,7 +90,7 @@ type Shim struct {
 
 	// f, with UsePoller, is a duplicate of fd on Go's poller, for the
 	// handshake goroutine; rc is its RawConn. Both are set before the
-	// handshake starts and never change.
+	// handshake starts and dropped by Direct, once it is over.
 	f  *os.File
 	rc syscall.RawConn
 }
@@ -171,11 +171,12 @@ func (sh *Shim) Abort(err error) {
 	}
 	sh.wantRead = false
 	sh.cond.Broadcast()
+	f := sh.f
 	sh.mu.Unlock()
-	if sh.f != nil {
+	if f != nil {
 		// Wakes a call waiting in the poller; the duplicate is closed
 		// once that call has returned.
-		_ = sh.f.Close()
+		_ = f.Close()
 	}
 }
 
@@ -494,6 +495,7 @@ func (sh *Shim) Direct() {
 	sh.mu.Lock()
 	sh.hs = false
 	sh.kick = nil
+	sh.f, sh.rc = nil, nil // closed by ReleasePoller; an idle stream keeps nothing of the handshake
 	sh.mu.Unlock()
 }
 
