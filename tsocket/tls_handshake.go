@@ -96,11 +96,6 @@ func tlsHandshakeSend(ev *tevent.Context, s *Stream, cfg *tls.Config, server boo
 	}
 	req.SetCleanupFn(st.cleanup)
 	st.release = ev.Expect()
-	// The handshake waits for the socket in Go's poller, on a duplicate
-	// of the descriptor, rather than crossing to the loop for each
-	// flight. A duplicate that cannot be made (no descriptor left) costs
-	// only that: the crossings serve instead.
-	_ = st.sh.UsePoller()
 	s.extra().handshake = st.sh.CloseFD // Close stops the handshake's calls first
 	tlsio.Go(st.run)
 	return req
@@ -111,6 +106,12 @@ func (st *tlsHandshakeState) run() {
 	if !st.started.CompareAndSwap(false, true) {
 		return // stopped while queued
 	}
+	// The handshake waits for the socket in Go's poller, on a duplicate
+	// of the descriptor made now, one per running handshake, rather than
+	// crossing to the loop for each flight. A duplicate that cannot be
+	// made (no descriptor left, or the stream closed already) costs only
+	// that: the crossings serve instead, or the first read fails.
+	_ = st.sh.UsePoller()
 	err := st.conn.Handshake()
 	st.sh.ReleasePoller()
 	// A Post refused (the context closed) leaves the request to the
@@ -198,7 +199,6 @@ func (st *tlsHandshakeState) cleanup(state tevent.State) {
 		return
 	}
 	if st.started.CompareAndSwap(false, true) {
-		st.sh.ReleasePoller()
 		close(st.exited) // still queued: it will never run
 		return
 	}

@@ -89,7 +89,7 @@ type Shim struct {
 	kick     func()
 
 	// f, with UsePoller, is a duplicate of fd on Go's poller, for the
-	// handshake goroutine; rc is its RawConn. Both are set before the
+	// handshake goroutine; rc is its RawConn. Both are set as the
 	// handshake starts and dropped by Direct, once it is over.
 	f  *os.File
 	rc syscall.RawConn
@@ -121,10 +121,16 @@ func NewShim(fd int, local, remote net.Addr, kick func()) *Shim {
 
 // UsePoller makes the handshake read and write a duplicate of the
 // descriptor on Go's runtime poller, waiting there rather than crossing
-// to the loop. Call it before the handshake starts; the handshake
-// goroutine calls ReleasePoller when it is over. On an error the shim
-// stays as it was.
+// to the loop. The handshake goroutine calls it as it starts, so that at
+// most one duplicate exists per running handshake (Workers), and
+// ReleasePoller when it is over. On an error the shim stays as it was;
+// after CloseFD or Abort it makes nothing.
 func (sh *Shim) UsePoller() error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.rerr != nil {
+		return sh.rerr
+	}
 	dup, err := sys.Dup(sh.fd)
 	if err != nil {
 		return sysErr("fcntl", err)
@@ -135,14 +141,10 @@ func (sh *Shim) UsePoller() error {
 	f := os.NewFile(uintptr(dup), "tls handshake")
 	rc, err := f.SyscallConn()
 	if err == nil {
-		err = rc.Control(func(uintptr) {})
+		err = f.SetDeadline(time.Time{}) // fails unless pollable
 	}
 	if err != nil {
 		f.Close()
-		return err
-	}
-	if err := f.SetDeadline(time.Time{}); err != nil {
-		f.Close() // not pollable
 		return err
 	}
 	sh.f, sh.rc = f, rc
@@ -152,9 +154,12 @@ func (sh *Shim) UsePoller() error {
 // ReleasePoller closes the duplicate UsePoller made, once no call uses it;
 // for the handshake goroutine, when the handshake is over.
 func (sh *Shim) ReleasePoller() {
-	if sh.f != nil {
+	sh.mu.Lock()
+	f := sh.f
+	sh.mu.Unlock()
+	if f != nil {
 		// Closed already if Abort came first; nothing else can fail here.
-		_ = sh.f.Close()
+		_ = f.Close()
 	}
 }
 
