@@ -699,3 +699,38 @@ func TestTLSRecordsArrivingTogether(t *testing.T) {
 		}
 	})
 }
+
+// A TLS record costs one allocation in steady state, crypto/tls's: a
+// write and a read on TLS streams allocate their two requests, as on a
+// plain stream, and crypto/tls an atLeastReader for each read of its
+// connection (conn.go, readFromUntil; one per record, as the shim hands
+// it the whole record at once). It seals into a pooled buffer and reads
+// into the one it keeps; the shim and the transport keep theirs.
+func TestTLSAllocations(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		cli, srv := tlsPair(t, ev)
+		msg := [][]byte{[]byte("pi"), []byte("ng")}
+		buf := make([]byte, 64)
+		round := func() {
+			w := tsocket.WritevSend(ev, cli, msg)
+			r := tsocket.ReadSomeSend(ev, srv, buf)
+			if n, err := tsocket.ReadSomeRecv(pollReq(t, r)); err != nil || string(buf[:n]) != "ping" {
+				t.Fatalf("read %q, %v", buf[:n], err)
+			}
+			if _, err := tsocket.WritevRecv(pollReq(t, w)); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+		}
+		for range 3 {
+			round() // buffers grown, pools filled
+		}
+		limit := 3.0
+		if raceEnabled {
+			limit = 5 // crypto/tls's pooled buffers, dropped by the race detector's sync.Pool
+		}
+		if avg := testing.AllocsPerRun(100, round); avg > limit {
+			t.Errorf("%.1f allocations per TLS write and read; want at most %.0f (the requests, crypto/tls's reader)", avg, limit)
+		}
+	})
+}
