@@ -46,6 +46,10 @@ func TLSClientSend(ev *tevent.Context, s *Stream, cfg *tls.Config) *tevent.Req[*
 // TLSClientRecv returns the TLS stream of TLSClientSend, or its error.
 func TLSClientRecv(req *tevent.Req[*Stream]) (*Stream, error) { return req.Recv() }
 
+// tlsPoller makes handshakes wait in Go's poller (Shim.UsePoller); the
+// tests turn it off to run the crossings a handshake falls back on.
+var tlsPoller = true
+
 // tlsHandshakeState is one handshake. The loop side (the methods not
 // marked otherwise) runs on ev's loop; run runs on a pool goroutine.
 type tlsHandshakeState struct {
@@ -55,6 +59,7 @@ type tlsHandshakeState struct {
 	sh    *tlsio.Shim
 	conn  *tls.Conn
 
+	poller           bool // wait in Go's poller (tlsPoller when it started)
 	reading, writing bool // a read or write of plain in flight
 	finished         bool // run returned; err is its result
 	err              error
@@ -87,7 +92,7 @@ func tlsHandshakeSend(ev *tevent.Context, s *Stream, cfg *tls.Config, server boo
 		req.Error(tlsError(s, err))
 		return req.Post()
 	}
-	st := &tlsHandshakeState{req: req, ev: ev, plain: s, exited: make(chan struct{})}
+	st := &tlsHandshakeState{req: req, ev: ev, plain: s, poller: tlsPoller, exited: make(chan struct{})}
 	st.sh = tlsio.NewShim(s.reg.fd, s.LocalAddress(), s.RemoteAddress(), st.kick)
 	if server {
 		st.conn = tls.Server(st.sh, cfg)
@@ -111,7 +116,9 @@ func (st *tlsHandshakeState) run() {
 	// crossing to the loop for each flight. A duplicate that cannot be
 	// made (no descriptor left, or the stream closed already) costs only
 	// that: the crossings serve instead, or the first read fails.
-	_ = st.sh.UsePoller()
+	if st.poller {
+		_ = st.sh.UsePoller()
+	}
 	err := st.conn.Handshake()
 	st.sh.ReleasePoller()
 	// A Post refused (the context closed) leaves the request to the

@@ -349,29 +349,10 @@ func TestTLSHandshakeErrors(t *testing.T) {
 			}
 		})
 		t.Run("peer stops mid-handshake: the end time bounds it", func(t *testing.T) {
-			ev := newCtx()
-			a, b := tcpPair(t, ev)
-			writeAll(t, ev, a, []byte{0x16, 0x03, 0x01, 0x00, 0x80}) // a record header, then silence
-			sreq := tsocket.TLSServerSend(ev, b, cfg.Server)
-			sreq.SetEndTime(ev.Now().Add(50 * time.Millisecond))
-			poll(t, sreq)
-			if _, err := tsocket.TLSServerRecv(sreq); !errors.Is(err, tevent.ErrTimedOut) {
-				t.Fatalf("stalled handshake: %v, want ErrTimedOut", err)
-			}
+			stalledHandshake(t, newCtx(), cfg.Server)
 		})
 		t.Run("stream closed mid-handshake", func(t *testing.T) {
-			// The handshake waits for a silent peer on its duplicate of
-			// the descriptor; closing the stream from the loop wakes it
-			// and ends it, whether it had started reading or not.
-			ev := newCtx()
-			_, b := tcpPair(t, ev)
-			sreq := tsocket.TLSServerSend(ev, b, cfg.Server)
-			ev.AddTimer(ev.Now().Add(20*time.Millisecond), func(*tevent.Timer, time.Time) { closeT(t, b) })
-			poll(t, sreq)
-			var op *tsocket.OpError
-			if _, err := tsocket.TLSServerRecv(sreq); !errors.As(err, &op) || op.Op != "tls" || !errors.Is(err, net.ErrClosed) {
-				t.Fatalf("handshake on a stream closed under it: %v, want an OpError tls around net.ErrClosed", err)
-			}
+			closedMidHandshake(t, newCtx(), cfg.Server)
 		})
 		t.Run("busy or closed stream", func(t *testing.T) {
 			ev := newCtx()
@@ -391,6 +372,43 @@ func TestTLSHandshakeErrors(t *testing.T) {
 			}
 		})
 	})
+}
+
+// stalledHandshake: a peer that stops after a record header holds the
+// handshake until the request's end time.
+func stalledHandshake(t *testing.T, ev *tevent.Context, cfg *tls.Config) {
+	t.Helper()
+	handshakeFails(t, ev, cfg, tevent.ErrTimedOut, func(peer, s *tsocket.Stream, req *tevent.Req[*tsocket.Stream]) {
+		writeAll(t, ev, peer, []byte{0x16, 0x03, 0x01, 0x00, 0x80}) // a record header, then silence
+		req.SetEndTime(ev.Now().Add(50 * time.Millisecond))
+	})
+}
+
+// closedMidHandshake: the handshake waits for a silent peer; closing the
+// stream from the loop wakes it and ends it, whether it had started
+// reading or not.
+func closedMidHandshake(t *testing.T, ev *tevent.Context, cfg *tls.Config) {
+	t.Helper()
+	handshakeFails(t, ev, cfg, net.ErrClosed, func(_, s *tsocket.Stream, _ *tevent.Req[*tsocket.Stream]) {
+		ev.AddTimer(ev.Now().Add(20*time.Millisecond), func(*tevent.Timer, time.Time) { closeT(t, s) })
+	})
+}
+
+// handshakeFails starts a server handshake on a TCP pair, lets disturb
+// act on the peer, the stream and the request, and checks that the
+// handshake fails with an *OpError "tls" around want (or with want, for
+// the request's own errors).
+func handshakeFails(t *testing.T, ev *tevent.Context, cfg *tls.Config, want error, disturb func(peer, s *tsocket.Stream, req *tevent.Req[*tsocket.Stream])) {
+	t.Helper()
+	peer, s := tcpPair(t, ev)
+	req := tsocket.TLSServerSend(ev, s, cfg)
+	disturb(peer, s, req)
+	poll(t, req)
+	_, err := tsocket.TLSServerRecv(req)
+	var op *tsocket.OpError
+	if !errors.Is(err, want) || !errors.Is(want, tevent.ErrTimedOut) && (!errors.As(err, &op) || op.Op != "tls") {
+		t.Fatalf("handshake: %v, want %v (in an OpError tls)", err, want)
+	}
 }
 
 // Handshakes in flight at Close: the teardown stops them and waits for
@@ -732,5 +750,27 @@ func TestTLSAllocations(t *testing.T) {
 		if avg := testing.AllocsPerRun(100, round); avg > limit {
 			t.Errorf("%.1f allocations per TLS write and read; want at most %.0f (the requests, crypto/tls's reader)", avg, limit)
 		}
+	})
+}
+
+// A handshake that cannot have a duplicate of its descriptor for Go's
+// poller (none left) crosses to the loop for what would block instead:
+// handshakes, records, a peer that stalls and a stream closed mid-handshake
+// all behave the same.
+func TestTLSHandshakeCrossings(t *testing.T) {
+	old := tsocket.SetTLSPoller(false)
+	defer tsocket.SetTLSPoller(old)
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		cli, srv := tlsPair(t, ev)
+		writeAll(t, ev, cli, []byte("hello"))
+		buf := make([]byte, 16)
+		r := tsocket.ReadSomeSend(ev, srv, buf)
+		if n, err := tsocket.ReadSomeRecv(pollReq(t, r)); err != nil || string(buf[:n]) != "hello" {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+		cfg := testutil.TLS(t)
+		stalledHandshake(t, ev, cfg.Server)
+		closedMidHandshake(t, ev, cfg.Server)
 	})
 }
