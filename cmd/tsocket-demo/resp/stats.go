@@ -58,7 +58,7 @@ func ServeStats(in io.Reader, out io.Writer) error {
 				_, err = fmt.Fprintf(out, "%s\n", line)
 			}
 		case "heapprofile":
-			if perr := writeHeapProfile(arg); perr != nil {
+			if perr := WriteHeapProfile(arg); perr != nil {
 				_, err = fmt.Fprintf(out, "ERR %v\n", perr)
 			} else {
 				_, err = fmt.Fprintln(out, "OK")
@@ -73,7 +73,9 @@ func ServeStats(in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
-func writeHeapProfile(path string) error {
+// WriteHeapProfile runs a garbage collection and writes a heap profile to
+// path.
+func WriteHeapProfile(path string) error {
 	if path == "" {
 		return fmt.Errorf("heapprofile needs a file name")
 	}
