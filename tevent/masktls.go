@@ -17,7 +17,8 @@ import (
 // StartTLS makes e's I/O go through TLS from now on, on crypto/tls, as
 // the server (server true) or the client of the handshake. It returns at
 // once: the handshake runs on a goroutine of a bounded pool shared with
-// tsocket's TLS streams, while the socket I/O it needs is done by e's
+// tsocket's TLS streams, which makes the socket calls that do not block
+// itself, while the I/O that must wait is done by e's
 // Read, Write and IO helpers, called from e's MaskFunc as usual, which
 // return unix.EAGAIN and the mask to wait for until the handshake is over
 // (the MaskFunc is also dispatched when the handshake wants the loop to do
@@ -142,6 +143,7 @@ func (mt *maskTLS) handshake() (Flags, error) {
 	}
 	if len(mt.out) == 0 {
 		mt.out = nil
+		mt.sh.OutWritten() // the handshake may send by itself again
 	}
 	if mt.sh.WantRead() {
 		if mt.rbuf == nil {

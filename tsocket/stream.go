@@ -62,6 +62,12 @@ type streamExtra struct {
 	readSoonPending bool
 
 	w writeExtra // SendFDsSend and CloseWriteSend in flight (fdpass.go)
+
+	// handshake is set while a TLS handshake's goroutine may make calls
+	// on the descriptor (tls_handshake.go): s is busy, and Close runs it
+	// before closing the descriptor, so that the call in progress is
+	// over and no later one is made.
+	handshake func()
 }
 
 // extra returns s.x, making it on first use.
@@ -74,7 +80,9 @@ func (s *Stream) extra() *streamExtra {
 
 // busy reports whether anything is in flight on s or holds it to its
 // context: a read, a writev, a wait event.
-func (s *Stream) busy() bool { return s.reading() || s.wr.req != nil || s.hasWaits() }
+func (s *Stream) busy() bool {
+	return s.reading() || s.wr.req != nil || s.hasWaits() || s.x != nil && s.x.handshake != nil
+}
 
 // hasWaits reports whether s has wait events, which hold timers on its
 // context and so tie it there.
@@ -263,6 +271,10 @@ func (s *Stream) Close() error {
 		notifyErr = t.closeNotify()
 	}
 	s.reg.drop()
+	if x := s.x; x != nil && x.handshake != nil {
+		x.handshake()
+		x.handshake = nil
+	}
 	if err := sys.Close(s.reg.fd); err != nil {
 		return s.opErr("close", sysErr("close", err))
 	}

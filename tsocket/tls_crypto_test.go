@@ -22,21 +22,7 @@ import (
 //     (the shim queues what the socket does not take, so a Write never
 //     fails for want of room).
 func TestCryptoTLSToleratesTemporaryReadErrors(t *testing.T) {
-	cliConn, srvConn := newMemPipe()
-	cfg := testutil.TLS(t)
-	srv := tls.Server(srvConn, cfg.Server)
-	cli := tls.Client(cliConn, cfg.Client)
-	errs := make(chan error, 2)
-	go func() { errs <- srv.Handshake() }()
-	go func() { errs <- cli.Handshake() }()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("handshake: %v", err)
-		}
-	}
-	// From here on the server's side never blocks: an empty buffer is a
-	// temporary error, as the shim's EAGAIN is.
-	srvConn.setNonblocking()
+	cli, srv, cliConn, srvConn := memTLSPair(t)
 
 	buf := make([]byte, 64)
 	if _, err := srv.Read(buf); !isTemporary(err) {
@@ -76,6 +62,27 @@ func TestCryptoTLSToleratesTemporaryReadErrors(t *testing.T) {
 	}
 }
 
+// memTLSPair returns a client and a server tls.Conn over a memPipe,
+// handshaken, and their pipes. From then on the server's side never
+// blocks: an empty buffer is a temporary error, as the shim's EAGAIN is.
+func memTLSPair(t *testing.T) (cli, srv *tls.Conn, cliConn, srvConn *memPipe) {
+	t.Helper()
+	cliConn, srvConn = newMemPipe()
+	cfg := testutil.TLS(t)
+	srv = tls.Server(srvConn, cfg.Server)
+	cli = tls.Client(cliConn, cfg.Client)
+	errs := make(chan error, 2)
+	go func() { errs <- srv.Handshake() }()
+	go func() { errs <- cli.Handshake() }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+	}
+	srvConn.setNonblocking()
+	return cli, srv, cliConn, srvConn
+}
+
 func isTemporary(err error) bool {
 	var ne net.Error
 	//lint:ignore SA1019 crypto/tls decides on Temporary(), which is what this pins
@@ -93,6 +100,7 @@ type memPipe struct {
 	holding  bool
 	heldOut  []byte
 	peer     *memPipe
+	reads    int // calls of Read
 }
 
 func newMemPipe() (*memPipe, *memPipe) {
@@ -111,6 +119,7 @@ func (tempErr) Temporary() bool { return true }
 func (p *memPipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reads++
 	for len(p.in) == 0 {
 		if p.nonblock {
 			return 0, tempErr{}
@@ -139,6 +148,12 @@ func (p *memPipe) feed(b []byte) {
 	p.in = append(p.in, b...)
 	p.cond.Broadcast()
 	p.mu.Unlock()
+}
+
+func (p *memPipe) readCalls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reads
 }
 
 func (p *memPipe) setNonblocking() {
@@ -173,3 +188,56 @@ type memAddr struct{}
 
 func (memAddr) Network() string { return "mem" }
 func (memAddr) String() string  { return "mem" }
+
+// A TLS stream reads crypto/tls again after plaintext only while crypto/tls
+// may hold a whole record (tlsio.Shim.HoldsInput), and that rests on a
+// third behaviour, pinned here: crypto/tls reads its connection only while
+// the record it is on is incomplete, so it holds no whole record then. Two
+// records that arrive in one read are decrypted by two Reads with no read
+// of the connection between them; the third Read reads it.
+func TestCryptoTLSReadsOnlyForAnIncompleteRecord(t *testing.T) {
+	cli, srv, cliConn, srvConn := memTLSPair(t)
+	buf := make([]byte, 64)
+	// Whatever the handshake left goes first.
+	for {
+		if _, err := srv.Read(buf); isTemporary(err) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cliConn.hold(true)
+	for _, m := range []string{"one", "two"} {
+		if _, err := cli.Write([]byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	two := cliConn.held()
+	// Both records and the first bytes of a third, in one read.
+	cliConn.hold(true)
+	if _, err := cli.Write([]byte("three")); err != nil {
+		t.Fatal(err)
+	}
+	third := cliConn.held()
+	srvConn.feed(append(two, third[:3]...))
+	reads := srvConn.readCalls()
+	for _, want := range []string{"one", "two"} {
+		n, err := srv.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Fatalf("Read = %q, %v, want %q", buf[:n], err, want)
+		}
+	}
+	if got := srvConn.readCalls() - reads; got != 1 {
+		t.Fatalf("crypto/tls read its connection %d times for two records that came in one read, want 1", got)
+	}
+	if _, err := srv.Read(buf); !isTemporary(err) {
+		t.Fatalf("Read of an incomplete record = %v, want a temporary error", err)
+	}
+	if got := srvConn.readCalls() - reads; got != 2 {
+		t.Fatalf("crypto/tls read its connection %d times in all, want 2: once more for the incomplete record", got)
+	}
+	srvConn.feed(third[3:])
+	if n, err := srv.Read(buf); err != nil || string(buf[:n]) != "three" {
+		t.Fatalf("Read = %q, %v, want three", buf[:n], err)
+	}
+}

@@ -20,9 +20,11 @@ import (
 // to Close it after a failure.
 //
 // crypto/tls runs a handshake as blocking code, so it runs on a goroutine of
-// a pool shared by all contexts (256 goroutines at most, or 16 per core); the
-// socket I/O is still done by s's loop, which never blocks. Handshakes past
-// the bound wait their turn. SetEndTime on the request bounds the
+// a pool shared by all contexts (256 goroutines at most, or 16 per core),
+// which reads and writes a duplicate of s's descriptor and waits for it in
+// Go's runtime poller, as a net.Conn would; s's loop never blocks, and
+// hears from the handshake only when it is over. Handshakes past the bound
+// wait their turn. SetEndTime on the request bounds the
 // handshake; a timed-out, cancelled or abandoned handshake is stopped at its
 // next read. A failed handshake is an *OpError with Op "tls" around the
 // crypto/tls error, so errors.As with *tls.AlertError,
@@ -44,6 +46,10 @@ func TLSClientSend(ev *tevent.Context, s *Stream, cfg *tls.Config) *tevent.Req[*
 // TLSClientRecv returns the TLS stream of TLSClientSend, or its error.
 func TLSClientRecv(req *tevent.Req[*Stream]) (*Stream, error) { return req.Recv() }
 
+// tlsPoller makes handshakes wait in Go's poller (Shim.UsePoller); the
+// tests turn it off to run the crossings a handshake falls back on.
+var tlsPoller = true
+
 // tlsHandshakeState is one handshake. The loop side (the methods not
 // marked otherwise) runs on ev's loop; run runs on a pool goroutine.
 type tlsHandshakeState struct {
@@ -53,6 +59,7 @@ type tlsHandshakeState struct {
 	sh    *tlsio.Shim
 	conn  *tls.Conn
 
+	poller           bool // wait in Go's poller (tlsPoller when it started)
 	reading, writing bool // a read or write of plain in flight
 	finished         bool // run returned; err is its result
 	err              error
@@ -85,7 +92,7 @@ func tlsHandshakeSend(ev *tevent.Context, s *Stream, cfg *tls.Config, server boo
 		req.Error(tlsError(s, err))
 		return req.Post()
 	}
-	st := &tlsHandshakeState{req: req, ev: ev, plain: s, exited: make(chan struct{})}
+	st := &tlsHandshakeState{req: req, ev: ev, plain: s, poller: tlsPoller, exited: make(chan struct{})}
 	st.sh = tlsio.NewShim(s.reg.fd, s.LocalAddress(), s.RemoteAddress(), st.kick)
 	if server {
 		st.conn = tls.Server(st.sh, cfg)
@@ -94,6 +101,7 @@ func tlsHandshakeSend(ev *tevent.Context, s *Stream, cfg *tls.Config, server boo
 	}
 	req.SetCleanupFn(st.cleanup)
 	st.release = ev.Expect()
+	s.extra().handshake = st.sh.CloseFD // Close stops the handshake's calls first
 	tlsio.Go(st.run)
 	return req
 }
@@ -103,7 +111,16 @@ func (st *tlsHandshakeState) run() {
 	if !st.started.CompareAndSwap(false, true) {
 		return // stopped while queued
 	}
+	// The handshake waits for the socket in Go's poller, on a duplicate
+	// of the descriptor made now, one per running handshake, rather than
+	// crossing to the loop for each flight. A duplicate that cannot be
+	// made (no descriptor left, or the stream closed already) costs only
+	// that: the crossings serve instead, or the first read fails.
+	if st.poller {
+		_ = st.sh.UsePoller()
+	}
 	err := st.conn.Handshake()
+	st.sh.ReleasePoller()
 	// A Post refused (the context closed) leaves the request to the
 	// teardown, which already ended it.
 	_ = st.ev.Post(func() { st.handshakeDone(err) })
@@ -169,6 +186,7 @@ func (st *tlsHandshakeState) readDone(subreq *tevent.Req[int]) {
 
 func (st *tlsHandshakeState) writeDone(subreq *tevent.Req[int]) {
 	st.writing = false
+	st.sh.OutWritten()
 	if _, err := WritevRecv(subreq); err != nil {
 		// The handshake learns of it at its next write, and from its next
 		// read, which would otherwise wait for an answer that cannot come.
@@ -196,7 +214,7 @@ func (st *tlsHandshakeState) cleanup(state tevent.State) {
 		return
 	default:
 	}
-	st.sh.Deliver(nil, tlsio.ErrAborted)
+	st.sh.Abort(tlsio.ErrAborted)
 	if st.ev.Closed() {
 		<-st.exited
 	}

@@ -349,15 +349,10 @@ func TestTLSHandshakeErrors(t *testing.T) {
 			}
 		})
 		t.Run("peer stops mid-handshake: the end time bounds it", func(t *testing.T) {
-			ev := newCtx()
-			a, b := tcpPair(t, ev)
-			writeAll(t, ev, a, []byte{0x16, 0x03, 0x01, 0x00, 0x80}) // a record header, then silence
-			sreq := tsocket.TLSServerSend(ev, b, cfg.Server)
-			sreq.SetEndTime(ev.Now().Add(50 * time.Millisecond))
-			poll(t, sreq)
-			if _, err := tsocket.TLSServerRecv(sreq); !errors.Is(err, tevent.ErrTimedOut) {
-				t.Fatalf("stalled handshake: %v, want ErrTimedOut", err)
-			}
+			stalledHandshake(t, newCtx(), cfg.Server)
+		})
+		t.Run("stream closed mid-handshake", func(t *testing.T) {
+			closedMidHandshake(t, newCtx(), cfg.Server)
 		})
 		t.Run("busy or closed stream", func(t *testing.T) {
 			ev := newCtx()
@@ -377,6 +372,43 @@ func TestTLSHandshakeErrors(t *testing.T) {
 			}
 		})
 	})
+}
+
+// stalledHandshake: a peer that stops after a record header holds the
+// handshake until the request's end time.
+func stalledHandshake(t *testing.T, ev *tevent.Context, cfg *tls.Config) {
+	t.Helper()
+	handshakeFails(t, ev, cfg, tevent.ErrTimedOut, func(peer, s *tsocket.Stream, req *tevent.Req[*tsocket.Stream]) {
+		writeAll(t, ev, peer, []byte{0x16, 0x03, 0x01, 0x00, 0x80}) // a record header, then silence
+		req.SetEndTime(ev.Now().Add(50 * time.Millisecond))
+	})
+}
+
+// closedMidHandshake: the handshake waits for a silent peer; closing the
+// stream from the loop wakes it and ends it, whether it had started
+// reading or not.
+func closedMidHandshake(t *testing.T, ev *tevent.Context, cfg *tls.Config) {
+	t.Helper()
+	handshakeFails(t, ev, cfg, net.ErrClosed, func(_, s *tsocket.Stream, _ *tevent.Req[*tsocket.Stream]) {
+		ev.AddTimer(ev.Now().Add(20*time.Millisecond), func(*tevent.Timer, time.Time) { closeT(t, s) })
+	})
+}
+
+// handshakeFails starts a server handshake on a TCP pair, lets disturb
+// act on the peer, the stream and the request, and checks that the
+// handshake fails with an *OpError "tls" around want (or with want, for
+// the request's own errors).
+func handshakeFails(t *testing.T, ev *tevent.Context, cfg *tls.Config, want error, disturb func(peer, s *tsocket.Stream, req *tevent.Req[*tsocket.Stream])) {
+	t.Helper()
+	peer, s := tcpPair(t, ev)
+	req := tsocket.TLSServerSend(ev, s, cfg)
+	disturb(peer, s, req)
+	poll(t, req)
+	_, err := tsocket.TLSServerRecv(req)
+	var op *tsocket.OpError
+	if !errors.Is(err, want) || !errors.Is(want, tevent.ErrTimedOut) && (!errors.As(err, &op) || op.Op != "tls") {
+		t.Fatalf("handshake: %v, want %v (in an OpError tls)", err, want)
+	}
 }
 
 // Handshakes in flight at Close: the teardown stops them and waits for
@@ -635,4 +667,110 @@ func dialTLS(t *testing.T, ev *tevent.Context, addr net.Addr, cfg *tls.Config) *
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Records that arrive together are all read, whatever the buffer: a read
+// that stops at a record's end while crypto/tls holds the next one must
+// not wait for the socket, which will never announce it. Each read has an
+// end time on a fake clock, so a read left waiting fails rather than
+// hangs.
+func TestTLSRecordsArrivingTogether(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		clock := tevent.NewFakeClock(time.Unix(1e9, 0))
+		ev := newCtx(tevent.WithClock(clock))
+		cli, srv := tlsPair(t, ev)
+		for _, size := range []int{1, 7, 10, 15, 30, 64 << 10} {
+			var want []byte
+			for i, n := range []int{10, 20, 30} { // one record each, all in the socket before the server reads
+				m := bytes.Repeat([]byte{byte('a' + i)}, n)
+				writeAll(t, ev, cli, m)
+				want = append(want, m...)
+			}
+			// ReadSomeFuncSend waits for the loop unless the transport
+			// says it holds input; ReadSomeSend tries at once.
+			var got []byte
+			for i := 0; len(got) < len(want); i++ {
+				var p []byte
+				var err error
+				if i%2 == 0 {
+					req := tsocket.ReadSomeFuncSend(ev, srv, func() []byte { return make([]byte, size) })
+					req.SetEndTime(ev.Now().Add(time.Minute))
+					poll(t, req)
+					p, err = tsocket.ReadSomeFuncRecv(req)
+				} else {
+					buf := make([]byte, size)
+					req := tsocket.ReadSomeSend(ev, srv, buf)
+					req.SetEndTime(ev.Now().Add(time.Minute))
+					poll(t, req)
+					var n int
+					n, err = tsocket.ReadSomeRecv(req)
+					p = buf[:n]
+				}
+				if err != nil {
+					t.Fatalf("buffer of %d: read after %d of %d bytes: %v", size, len(got), len(want), err)
+				}
+				got = append(got, p...)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("buffer of %d: read %q, want %q", size, got, want)
+			}
+		}
+	})
+}
+
+// A TLS record costs one allocation in steady state, crypto/tls's: a
+// write and a read on TLS streams allocate their two requests, as on a
+// plain stream, and crypto/tls an atLeastReader for each read of its
+// connection (conn.go, readFromUntil; one per record, as the shim hands
+// it the whole record at once). It seals into a pooled buffer and reads
+// into the one it keeps; the shim and the transport keep theirs.
+func TestTLSAllocations(t *testing.T) {
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		cli, srv := tlsPair(t, ev)
+		msg := [][]byte{[]byte("pi"), []byte("ng")}
+		buf := make([]byte, 64)
+		round := func() {
+			w := tsocket.WritevSend(ev, cli, msg)
+			r := tsocket.ReadSomeSend(ev, srv, buf)
+			if n, err := tsocket.ReadSomeRecv(pollReq(t, r)); err != nil || string(buf[:n]) != "ping" {
+				t.Fatalf("read %q, %v", buf[:n], err)
+			}
+			if _, err := tsocket.WritevRecv(pollReq(t, w)); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+		}
+		for range 3 {
+			round() // buffers grown, pools filled
+		}
+		limit := 3.0
+		if raceEnabled {
+			limit = 5 // crypto/tls's pooled buffers, dropped by the race detector's sync.Pool
+		}
+		if avg := testing.AllocsPerRun(100, round); avg > limit {
+			t.Errorf("%.1f allocations per TLS write and read; want at most %.0f (the requests, crypto/tls's reader)", avg, limit)
+		}
+	})
+}
+
+// A handshake that cannot have a duplicate of its descriptor for Go's
+// poller (none left) crosses to the loop for what would block instead:
+// handshakes, records, a peer that stalls and a stream closed mid-handshake
+// all behave the same.
+func TestTLSHandshakeCrossings(t *testing.T) {
+	old := tsocket.SetTLSPoller(false)
+	defer tsocket.SetTLSPoller(old)
+	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
+		ev := newCtx()
+		cli, srv := tlsPair(t, ev)
+		writeAll(t, ev, cli, []byte("hello"))
+		buf := make([]byte, 16)
+		r := tsocket.ReadSomeSend(ev, srv, buf)
+		if n, err := tsocket.ReadSomeRecv(pollReq(t, r)); err != nil || string(buf[:n]) != "hello" {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+		cfg := testutil.TLS(t)
+		stalledHandshake(t, ev, cfg.Server)
+		closedMidHandshake(t, ev, cfg.Server)
+	})
 }

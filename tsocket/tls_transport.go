@@ -23,9 +23,10 @@ import (
 type tlsTransport struct {
 	conn *tls.Conn
 	sh   *tlsio.Shim
-	// more is set when the last read filled its buffer: crypto/tls may
-	// hold more, whatever the socket says. A read that ran dry clears
-	// it, so it costs at most one read that finds nothing.
+	// more is set when the last read filled its buffer, or crypto/tls may
+	// hold whole records still (the shim's HoldsInput): then it may hold
+	// more, whatever the socket says. A read that ran dry clears it, so it
+	// costs at most one read that finds nothing.
 	more   bool
 	rw, ww tevent.Flags // what the last EAGAIN of a read or a write waits for
 	closed bool         // close_notify sent
@@ -47,6 +48,13 @@ func (t *tlsTransport) read(b []byte) (int, error) {
 		n, err := t.conn.Read(b[got:])
 		got += n
 		switch {
+		case err == nil && got < len(b) && !t.sh.HoldsInput():
+			// crypto/tls took less than offered and holds no whole
+			// record: the rest is in the socket, which the loop
+			// watches. Asking crypto/tls again would cost a read that
+			// can only say EAGAIN.
+			t.more = false
+			return got, nil
 		case err == nil:
 			continue
 		case errors.Is(err, tlsio.ErrWouldBlock):
@@ -204,6 +212,7 @@ func newTLSStream(plain *Stream, conn *tls.Conn, sh *tlsio.Shim) (*Stream, error
 	if plain.closed {
 		return nil, errClosed
 	}
+	plain.x.handshake = nil // its goroutine has returned
 	if plain.busy() {
 		return nil, ErrBusy
 	}

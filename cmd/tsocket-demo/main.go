@@ -270,11 +270,23 @@ func serveRESP(args []string, stderr io.Writer) error {
 	softSecs := fs.Int("output-soft-seconds", int(def.OutputSoftTime/time.Second), "disconnect a client whose waiting replies stay over --output-soft for this many `SECONDS` (0: never)")
 	maxBulk := byteFlag(fs, "max-bulk", def.MaxBulk, "longest bulk string accepted, in `BYTES` (Redis's proto-max-bulk-len)")
 	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long clients get to take their last replies")
+	stats := fs.Bool("stats", false, "answer \"stats\" and \"heapprofile PATH\" on standard input, as the benchmark servers do")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the server exits")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("resp: unexpected argument %q", fs.Arg(0))
+	}
+	if *cpuprofile != "" {
+		stop, err := resp.StartCPUProfile(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("resp: %w", err)
+		}
+		defer stop()
+	}
+	if *stats {
+		go resp.ServeStats(os.Stdin, os.Stdout)
 	}
 	if *loops < 1 {
 		return fmt.Errorf("resp: --loops must be at least 1, not %d", *loops)

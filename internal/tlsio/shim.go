@@ -8,8 +8,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // Shim is the net.Conn that crypto/tls runs on. crypto/tls wants a
@@ -18,10 +22,25 @@ import (
 //
 // During the handshake, which crypto/tls runs as straight-line code that
 // cannot be resumed after an error, the handshake runs on a goroutine of a
-// bounded pool (Go) and the shim turns its I/O into requests for the
-// loop: Read waits until the loop has read ciphertext for it, and
-// Write hands ciphertext to the loop and returns at once. The socket is
-// only ever touched by the loop.
+// bounded pool (Go), which owns the socket meanwhile. With UsePoller it
+// reads and writes a duplicate of the descriptor registered with Go's
+// runtime poller and waits there, as a net.Conn would: nothing crosses to
+// the loop until the handshake is over. Each crossing costs a Post and, as
+// a loop runs on a thread of its own, a switch of threads each way; a
+// handshake that waits for its peer twice made six of them. The duplicate
+// is the goroutine's alone, so a Close of the stream from the loop cannot
+// close a descriptor under a call in progress: the loop calls Abort, which
+// wakes the goroutine, and Go's poller closes the duplicate once no call
+// uses it (internal/poll's fdMutex).
+//
+// Without UsePoller (tevent's MaskEvent.StartTLS, whose fd the loop may
+// hold in its own MaskFunc), the goroutine makes the calls that do not
+// block itself and crosses to the loop for the rest: a Read that finds
+// the socket empty asks the loop to read for it once it is readable, and
+// waits; what the socket does not take of a Write is handed to the loop
+// to write, and Write returns at once. The loop closes the descriptor
+// only after CloseFD or once the goroutine has returned; CloseFD waits for
+// a call in progress (sh.mu is held across each).
 //
 // After the handshake the loop calls tls.Conn's Read and Write itself, and
 // the shim reads and writes the socket directly, non-blocking. Two
@@ -53,11 +72,27 @@ type Shim struct {
 	// Write.
 	werr error
 
+	// scan follows the record framing of what Read hands crypto/tls, and
+	// whole counts the records it completed since crypto/tls last called
+	// Read, which it does only when it holds no whole record (see
+	// HoldsInput).
+	scan  recordScan
+	whole int
+
 	// Handshake mode only: wantRead asks the loop to read (the goroutine
-	// waits in Read), wantWrite to flush out. kick wakes the loop side
-	// to look at them; it runs Post on the stream's context.
+	// waits in Read), and out not empty asks it to write; loopOut is set
+	// while the loop writes what TakeOut gave it, so that later bytes
+	// queue behind them. kick wakes the loop side to look at them; it
+	// runs Post on the stream's context.
 	wantRead bool
+	loopOut  bool
 	kick     func()
+
+	// f, with UsePoller, is a duplicate of fd on Go's poller, for the
+	// handshake goroutine; rc is its RawConn. Both are set as the
+	// handshake starts and dropped by Direct, once it is over.
+	f  *os.File
+	rc syscall.RawConn
 }
 
 // ErrWouldBlock is what the shim's Read returns when the socket has
@@ -84,12 +119,129 @@ func NewShim(fd int, local, remote net.Addr, kick func()) *Shim {
 	return sh
 }
 
+// UsePoller makes the handshake read and write a duplicate of the
+// descriptor on Go's runtime poller, waiting there rather than crossing
+// to the loop. The handshake goroutine calls it as it starts, so that at
+// most one duplicate exists per running handshake (Workers), and
+// ReleasePoller when it is over. On an error the shim stays as it was;
+// after CloseFD or Abort it makes nothing.
+func (sh *Shim) UsePoller() error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.rerr != nil {
+		return sh.rerr
+	}
+	dup, err := sys.Dup(sh.fd)
+	if err != nil {
+		return sysErr("fcntl", err)
+	}
+	// The descriptor is non-blocking, so os.NewFile registers it with the
+	// poller; a File that is not pollable would block the goroutine in
+	// its calls, which must not happen here.
+	f := os.NewFile(uintptr(dup), "tls handshake")
+	rc, err := f.SyscallConn()
+	if err == nil {
+		err = f.SetDeadline(time.Time{}) // fails unless pollable
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	sh.f, sh.rc = f, rc
+	return nil
+}
+
+// ReleasePoller closes the duplicate UsePoller made, once no call uses it;
+// for the handshake goroutine, when the handshake is over.
+func (sh *Shim) ReleasePoller() {
+	sh.mu.Lock()
+	f := sh.f
+	sh.mu.Unlock()
+	if f != nil {
+		// Closed already if Abort came first; nothing else can fail here.
+		_ = f.Close()
+	}
+}
+
+// Abort ends the handshake's reads and writes with err (ErrAborted,
+// net.ErrClosed): one waiting wakes, and none is made from then on. Any
+// goroutine.
+func (sh *Shim) Abort(err error) {
+	sh.mu.Lock()
+	if sh.rerr == nil {
+		sh.rerr = err
+	}
+	if sh.werr == nil {
+		sh.werr = err
+	}
+	sh.wantRead = false
+	sh.cond.Broadcast()
+	f := sh.f
+	sh.mu.Unlock()
+	if f != nil {
+		// Wakes a call waiting in the poller; the duplicate is closed
+		// once that call has returned.
+		_ = f.Close()
+	}
+}
+
+// pollRead reads the duplicate for the handshake, waiting in the poller
+// while it is empty; sh.mu is not held.
+func (sh *Shim) pollRead(b []byte) (int, error) {
+	var n int
+	var serr error
+	err := sh.rc.Read(func(fd uintptr) bool {
+		for {
+			n, serr = sysRead(int(fd), b)
+			if !interrupted(serr) {
+				return !wouldBlock(serr)
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case serr != nil:
+		return 0, sysErr("read", serr)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// pollWrite writes all of b to the duplicate for the handshake, waiting in
+// the poller while the socket is full; sh.mu is not held.
+func (sh *Shim) pollWrite(b []byte) error {
+	var serr error
+	err := sh.rc.Write(func(fd uintptr) bool {
+		for len(b) > 0 {
+			n, err := sysSend(int(fd), b)
+			switch {
+			case interrupted(err):
+			case wouldBlock(err):
+				return false
+			case err != nil:
+				serr = err
+				return true
+			default:
+				b = b[n:]
+			}
+		}
+		return true
+	})
+	if err == nil && serr != nil {
+		err = sysErr("send", serr)
+	}
+	return err
+}
+
 // Read is crypto/tls reading ciphertext: in handshake mode it waits for the
-// loop; afterwards it reads the socket and returns ErrWouldBlock when it
-// is empty.
+// socket (UsePoller) or the loop; afterwards it reads the socket and
+// returns ErrWouldBlock when it is empty.
 func (sh *Shim) Read(b []byte) (int, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.whole = 0
 	for {
 		if len(sh.in) > 0 {
 			n := copy(b, sh.in)
@@ -97,16 +249,38 @@ func (sh *Shim) Read(b []byte) (int, error) {
 			if len(sh.in) == 0 {
 				sh.in = nil
 			}
+			sh.whole += sh.scan.scan(b[:n])
 			return n, nil
 		}
 		if sh.rerr != nil {
 			return 0, sh.rerr
 		}
 		if !sh.hs {
-			return sh.readSocket(b)
+			n, err := sh.readSocket(b)
+			sh.whole += sh.scan.scan(b[:n])
+			return n, err
 		}
-		// Handshake mode: ask the loop and wait for it.
+		if sh.rc != nil {
+			sh.mu.Unlock()
+			n, err := sh.pollRead(b)
+			sh.mu.Lock()
+			switch {
+			case sh.rerr != nil:
+				return 0, sh.rerr // aborted: that, not the poller's word for it
+			case err != nil:
+				sh.rerr = err
+			}
+			sh.whole += sh.scan.scan(b[:n])
+			return n, err
+		}
+		// Handshake mode: the socket itself, and only once it is empty,
+		// the loop.
 		if !sh.wantRead {
+			n, err := sh.readSocket(b)
+			if err != ErrWouldBlock {
+				sh.whole += sh.scan.scan(b[:n])
+				return n, err
+			}
 			sh.wantRead = true
 			sh.mu.Unlock()
 			sh.kick()
@@ -115,6 +289,23 @@ func (sh *Shim) Read(b []byte) (int, error) {
 		}
 		sh.cond.Wait()
 	}
+}
+
+// HoldsInput reports whether crypto/tls may hold a whole record it has
+// not decrypted, or the shim bytes it has not handed over, once a Read of
+// crypto/tls has returned plaintext and taken less than it was offered
+// (so none is left decrypted). Neither is announced by the socket. It
+// relies on crypto/tls reading its connection only while the record it is
+// on is incomplete, so none is whole (conn.go, readFromUntil; pinned by
+// tsocket/tls_crypto_test.go): of the records completed since its last
+// Read, the first has been decrypted by then; more than one may leave
+// some behind. Otherwise, what comes next is in the socket, and its
+// readiness says so: a TLS stream need not read again just to learn of
+// EAGAIN.
+func (sh *Shim) HoldsInput() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.whole > 1 || len(sh.in) > 0
 }
 
 // readSocket reads the socket directly; sh.mu is held.
@@ -147,11 +338,38 @@ func (sh *Shim) Write(b []byte) (int, error) {
 		sh.mu.Unlock()
 		return 0, err
 	}
+	if sh.hs && sh.rc != nil {
+		sh.mu.Unlock()
+		err := sh.pollWrite(b)
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		switch {
+		case sh.werr != nil:
+			return 0, sh.werr
+		case err != nil:
+			sh.werr = err
+			return 0, err
+		}
+		return len(b), nil
+	}
 	if sh.hs {
+		// The socket first, unless earlier bytes still wait for it.
+		total := len(b)
+		if len(sh.out) == 0 && !sh.loopOut {
+			n, err := sh.writeSocket(b)
+			if err != nil {
+				sh.mu.Unlock()
+				return 0, err
+			}
+			if b = b[n:]; len(b) == 0 {
+				sh.mu.Unlock()
+				return total, nil
+			}
+		}
 		sh.out = append(sh.out, b...)
 		sh.mu.Unlock()
 		sh.kick()
-		return len(b), nil
+		return total, nil
 	}
 	defer sh.mu.Unlock()
 	if len(sh.out) > 0 {
@@ -245,13 +463,35 @@ func (sh *Shim) Deliver(b []byte, err error) {
 	sh.mu.Unlock()
 }
 
-// TakeOut hands the loop the ciphertext the handshake wrote.
+// TakeOut hands the loop the ciphertext of the handshake that the socket
+// did not take. Until OutWritten, what the handshake writes next queues
+// behind it.
 func (sh *Shim) TakeOut() []byte {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	b := sh.out
 	sh.out = nil
+	sh.loopOut = sh.loopOut || len(b) > 0
 	return b
+}
+
+// OutWritten tells the shim that the loop's write of what TakeOut gave it
+// is over, written or failed.
+func (sh *Shim) OutWritten() {
+	sh.mu.Lock()
+	sh.loopOut = false
+	sh.mu.Unlock()
+}
+
+// CloseFD is called by the loop right before it closes the descriptor
+// during the handshake: it waits for a call the handshake goroutine is
+// making on it, fails every later read and write with net.ErrClosed
+// instead of making them, and wakes one waiting (Abort).
+func (sh *Shim) CloseFD() {
+	sh.mu.Lock()
+	sh.fd = -1
+	sh.mu.Unlock()
+	sh.Abort(net.ErrClosed)
 }
 
 // Direct switches to the loop calling crypto/tls itself. Bytes the loop
@@ -260,7 +500,47 @@ func (sh *Shim) Direct() {
 	sh.mu.Lock()
 	sh.hs = false
 	sh.kick = nil
+	sh.f, sh.rc = nil, nil // closed by ReleasePoller; an idle stream keeps nothing of the handshake
 	sh.mu.Unlock()
+}
+
+// recordHeaderLen is the size of a TLS record's header: type, version,
+// length (RFC 8446, 5.1).
+const recordHeaderLen = 5
+
+// recordScan follows TLS record framing across the bytes of a stream, fed
+// in pieces of any size.
+type recordScan struct {
+	hdr  int // bytes of the current record's header seen
+	left int // the record's length while its header is read, then the bytes of it still to come
+}
+
+// scan takes the next bytes of the stream and returns how many records
+// they complete.
+func (r *recordScan) scan(b []byte) (whole int) {
+	for len(b) > 0 {
+		if r.hdr < recordHeaderLen {
+			k := min(recordHeaderLen-r.hdr, len(b))
+			for _, c := range b[:k] {
+				if r.hdr >= 3 { // the length, big-endian
+					r.left = r.left<<8 | int(c)
+				}
+				r.hdr++
+			}
+			b = b[k:]
+			if r.hdr < recordHeaderLen {
+				return whole
+			}
+		}
+		k := min(r.left, len(b))
+		r.left -= k
+		b = b[k:]
+		if r.left == 0 {
+			whole++
+			r.hdr = 0
+		}
+	}
+	return whole
 }
 
 // Close is a no-op: the stream closes the socket, and crypto/tls closing

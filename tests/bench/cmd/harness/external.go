@@ -39,6 +39,10 @@ type demoBuild struct {
 	limits bool // resp --output-soft BYTES --output-hard BYTES
 	imap   bool // imap --listen ADDR
 	hib    bool // imap --hibernate-after D
+	// resp --stats (answers "stats" on standard input, as cmd/server
+	// does) and resp --cpuprofile F: the demo's RESP rows then report its
+	// Go heap and stacks, and BENCH_PROFILE profiles it.
+	stats, cpuprofile bool
 }
 
 // hibernateAfter is gotevent-imap-hibernate's --hibernate-after.
@@ -64,6 +68,8 @@ func probeDemo(demo string) demoBuild {
 		}
 		b.tls = has("tls-cert", "tls-key")
 		b.limits = has("output-soft", "output-hard")
+		b.stats = has("stats")
+		b.cpuprofile = has("cpuprofile")
 	}
 	if out, ok := help("imap"); ok {
 		b.imap = strings.Contains(out, "-listen")
@@ -130,16 +136,38 @@ func external(srv string) bool {
 	return strings.HasPrefix(srv, "gotevent-resp") || strings.HasPrefix(srv, demoIMAP) || strings.HasPrefix(srv, "redis-server")
 }
 
+// answersStats reports whether srv, run as serverArgv runs it, answers
+// "stats" on standard input: cmd/server always, the demo's RESP server
+// when it has --stats.
+func (h *harness) answersStats(srv string) bool {
+	return !external(srv) || strings.HasPrefix(srv, "gotevent-resp") && h.demo.stats
+}
+
+// profilePath is where srv's CPU profile of a run goes.
+func (h *harness) profilePath(w *workload, srv string, round int) string {
+	return filepath.Join(h.results, "prof", fmt.Sprintf("%s-%s-r%d.prof", w.ID, srv, round+1))
+}
+
 // serverArgv is the command line of srv listening on addr.
 func (h *harness) serverArgv(w *workload, srv, addr string, round int) []string {
 	demo := filepath.Join(h.bin, "tsocket-demo")
+	demoResp := func(args ...string) []string {
+		argv := append([]string{demo, "resp", "--listen", addr}, args...)
+		if h.demo.stats {
+			argv = append(argv, "--stats")
+		}
+		if h.profile && h.demo.cpuprofile {
+			argv = append(argv, "--cpuprofile", h.profilePath(w, srv, round))
+		}
+		return argv
+	}
 	switch srv {
 	case demoRESP:
-		return []string{demo, "resp", "--listen", addr}
+		return demoResp()
 	case demoRESPTLS:
-		return []string{demo, "resp", "--listen", addr, "--tls-cert", h.cert.Cert, "--tls-key", h.cert.Key}
+		return demoResp("--tls-cert", h.cert.Cert, "--tls-key", h.cert.Key)
 	case demoRESPLimits:
-		return []string{demo, "resp", "--listen", addr, "--output-soft", fmt.Sprint(outputSoft), "--output-hard", fmt.Sprint(outputHard)}
+		return demoResp("--output-soft", fmt.Sprint(outputSoft), "--output-hard", fmt.Sprint(outputHard))
 	case demoIMAP:
 		return []string{demo, "imap", "--listen", addr}
 	case demoIMAPHib:
@@ -159,7 +187,7 @@ func (h *harness) serverArgv(w *workload, srv, addr string, round int) []string 
 		argv = append(argv, "-tls-cert", h.cert.Cert, "-tls-key", h.cert.Key)
 	}
 	if h.profile {
-		argv = append(argv, "-cpuprofile", filepath.Join(h.results, "prof", fmt.Sprintf("%s-%s-r%d.prof", w.ID, srv, round+1)))
+		argv = append(argv, "-cpuprofile", h.profilePath(w, srv, round))
 	}
 	return argv
 }

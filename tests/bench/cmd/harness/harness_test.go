@@ -130,7 +130,7 @@ func TestProbeDemo(t *testing.T) {
 	demo := filepath.Join(dir, "demo")
 	script := `#!/bin/sh
 case "$1" in
-resp) printf 'usage\n  -listen string\n  -output-soft int\n  -output-hard int\n  -tls-certificate string\n' >&2 ;;
+resp) printf 'usage\n  -listen string\n  -output-soft int\n  -output-hard int\n  -stats\n  -tls-certificate string\n' >&2 ;;
 *) echo "unknown command" >&2; exit 2 ;;
 esac
 `
@@ -138,7 +138,7 @@ esac
 		t.Fatal(err)
 	}
 	got := probeDemo(demo)
-	if want := (demoBuild{limits: true}); got != want {
+	if want := (demoBuild{limits: true, stats: true}); got != want {
 		t.Errorf("probe %+v, want %+v", got, want)
 	}
 	if d := got.describe(); !strings.Contains(d, "lacks `resp --tls-cert`, `imap`") {
@@ -180,5 +180,27 @@ func TestIMAPTargets(t *testing.T) {
 	w.Get(demoIMAPHib).Samples = []*report.Sample{{Values: map[string]float64{"pss": 2000, "hibpss": 1600}}}
 	if tg := h.imapTargets()[1]; tg.Measured != "1600 B" || tg.Verdict != "missed" {
 		t.Errorf("hibernation target %q %q, want 1600 B missed", tg.Measured, tg.Verdict)
+	}
+}
+
+// The demo's RESP server is run with --stats, and --cpuprofile when
+// profiling, once its build has them, and is then asked for its heap.
+func TestDemoStatsArgv(t *testing.T) {
+	h := &harness{results: t.TempDir(), bin: "/bin", demo: demoBuild{tls: true}}
+	w := &workload{Workload: &report.Workload{ID: "idletls"}}
+	argv := strings.Join(h.serverArgv(w, demoRESPTLS, "127.0.0.1:1", 0), " ")
+	if strings.Contains(argv, "--stats") || h.answersStats(demoRESPTLS) {
+		t.Errorf("a build without --stats: %s, answers stats %v", argv, h.answersStats(demoRESPTLS))
+	}
+	h.demo.stats, h.demo.cpuprofile, h.profile = true, true, true
+	argv = strings.Join(h.serverArgv(w, demoRESPTLS, "127.0.0.1:1", 0), " ")
+	prof := filepath.Join(h.results, "prof", "idletls-gotevent-resp-tls-r1.prof")
+	if !strings.Contains(argv, "--stats") || !strings.Contains(argv, "--cpuprofile "+prof) || !strings.Contains(argv, "--tls-cert") {
+		t.Errorf("argv %s", argv)
+	}
+	for srv, want := range map[string]bool{demoRESPTLS: true, demoRESP: true, netRESPTLS: true, redisServerTLS: false, demoIMAP: false} {
+		if got := h.answersStats(srv); got != want {
+			t.Errorf("answersStats(%s) = %v, want %v", srv, got, want)
+		}
 	}
 }

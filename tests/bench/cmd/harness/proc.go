@@ -24,13 +24,16 @@ type proc struct {
 	name string
 	// term: the child does not read "quit" on standard input (the demo,
 	// redis-server); stop sends SIGTERM at once.
-	term  bool
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-	mu    sync.Mutex
-	errb  bytes.Buffer // last part of standard error, for messages
-	done  chan error
+	term bool
+	// hasStats: the child answers "stats" on standard input with its Go
+	// heap and stacks (cmd/server, the demo with resp --stats).
+	hasStats bool
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	lines    chan string
+	mu       sync.Mutex
+	errb     bytes.Buffer // last part of standard error, for messages
+	done     chan error
 }
 
 // start runs argv on cpu (-1: anywhere). The child's pid is that of the

@@ -213,7 +213,7 @@ func (h *harness) tlsRows(timing []string) []*workload {
 			args: append([]string{"-mode", "connect", "-conns", "16", "-proto", "ping", "-tls-ca", h.cert.Cert}, timing...)},
 		{Workload: &report.Workload{ID: "idletls", Title: fmt.Sprintf("Idle memory, %d TLS connections", idle), Kind: report.Idle, Base: netRESPTLS,
 			Note: fmt.Sprintf("%d connections each complete a TLS 1.3 handshake, send one PING, read the reply and stay open. net-resp-tls reports "+
-				"its Go heap and stacks as in the idle row; the demo and redis-server report nothing, so only their RSS is given. Figures are per connection.", idle)},
+				"its Go heap and stacks as in the idle row, and so does the demo (`resp --stats`); redis-server reports nothing, so only its RSS is given. Figures are per connection.", idle)},
 			servers: tlsServers, mode: "resp", kind: "idle", conns: idle,
 			args: []string{"-mode", "idle", "-conns", strconv.Itoa(idle), "-proto", "ping", "-dial", "32", "-tls-ca", h.cert.Cert}},
 	}
@@ -329,6 +329,7 @@ func (h *harness) startServer(w *workload, srv, addr string, round int) (*proc, 
 		return nil, err
 	}
 	sp.term = external(srv)
+	sp.hasStats = h.answersStats(srv)
 	if !sp.term {
 		line, err := sp.next(15 * time.Second)
 		if err == nil && !strings.HasPrefix(line, "READY ") {
@@ -447,12 +448,12 @@ func (sp *proc) stats() (serverStats, error) {
 }
 
 // idleSample measures the memory w.conns idle connections cost: Go heap
-// and stacks where the server reports them (cmd/server's "stats"), RSS
-// always.
+// and stacks where the server reports them (cmd/server's "stats", the
+// demo's resp --stats), RSS always.
 func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample, error) {
 	var st0, st1 serverStats
 	var err error
-	if !sp.term {
+	if sp.hasStats {
 		if st0, err = sp.stats(); err != nil {
 			return nil, err
 		}
@@ -466,7 +467,7 @@ func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample
 		return nil, err
 	}
 	defer lg.stop()
-	if !sp.term {
+	if sp.hasStats {
 		if st1, err = sp.stats(); err != nil {
 			return nil, err
 		}
@@ -481,7 +482,7 @@ func (h *harness) idleSample(w *workload, sp *proc, addr string) (*report.Sample
 	}
 	n := float64(w.conns)
 	s := &report.Sample{Values: map[string]float64{"rss": float64(rss1-rss0) / n}}
-	if !sp.term {
+	if sp.hasStats {
 		s.Values["heapstack"] = float64(int64(st1.HeapAlloc+st1.StackInuse)-int64(st0.HeapAlloc+st0.StackInuse)) / n
 	}
 	return s, nil

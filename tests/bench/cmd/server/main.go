@@ -15,24 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 
+	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/tests/bench/internal/servers"
 	"github.com/gotevent/gotevent/tests/bench/internal/tlscert"
 	"golang.org/x/sys/unix"
 )
-
-// Stats is the server's answer to "stats", after a forced GC.
-type Stats struct {
-	HeapAlloc  uint64 `json:"heap_alloc"`  // live heap bytes
-	StackInuse uint64 `json:"stack_inuse"` // goroutine stack bytes
-	HeapInuse  uint64 `json:"heap_inuse"`
-	Sys        uint64 `json:"sys"`
-	Goroutines int    `json:"goroutines"`
-	Mallocs    uint64 `json:"mallocs"`
-}
 
 func main() {
 	name := flag.String("server", "gotevent", "server: "+strings.Join(servers.Names(), ", "))
@@ -90,28 +80,19 @@ func run(name, modeName, addr string, buf, loops int, cpuprofile string, tlsFile
 		cmd, arg, _ := strings.Cut(strings.TrimSpace(in.Text()), " ")
 		switch cmd {
 		case "heapprofile":
-			if err := writeHeapProfile(arg); err != nil {
+			if err := resp.WriteHeapProfile(arg); err != nil {
 				fmt.Printf("ERR %v\n", err)
 			} else {
 				fmt.Println("OK")
 			}
 		case "stats":
-			line, _ := json.Marshal(readStats())
+			line, _ := json.Marshal(resp.ReadStats()) // the demo's resp --stats answers the same
 			fmt.Printf("%s\n", line)
 		case "quit":
 			return srv.Close()
 		}
 	}
 	return srv.Close()
-}
-
-func readStats() Stats {
-	runtime.GC()
-	runtime.GC() // the second cycle frees what the first one's finalizers released
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return Stats{HeapAlloc: ms.HeapAlloc, StackInuse: ms.StackInuse, HeapInuse: ms.HeapInuse,
-		Sys: ms.Sys, Goroutines: runtime.NumGoroutine(), Mallocs: ms.Mallocs}
 }
 
 // raiseNoFile lifts the descriptor limit to the hard limit (the runtime
@@ -122,17 +103,4 @@ func raiseNoFile() {
 		rl.Cur = rl.Max
 		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
 	}
-}
-
-func writeHeapProfile(path string) error {
-	runtime.GC()
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.WriteHeapProfile(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
