@@ -169,6 +169,10 @@ func (h *harness) targets() []report.Target {
 		cmpRatio("RESP, "+v.size+" values: server CPU per request ≤ 1.0× redis-server (redis-benchmark SET/GET, 20 connections)", v.id, demoRESP, redisServer, "cpu", 1.0, true)
 		cmpRatio("RESP, "+v.size+" values: server CPU per request ≤ 0.9× the net version", v.id, demoRESP, "", "cpu", 0.9, true)
 	}
+	for _, v := range []struct{ id, what string }{{"tls1", "SET/GET, 50 connections"}, {"tls16", "the same, pipelined 16 deep"}} {
+		cmpRatio("TLS RESP ("+v.what+"): server CPU per request ≤ 1.0× redis-server with TLS", v.id, demoRESPTLS, redisServerTLS, "cpu", 1.0, true)
+		cmpRatio("TLS RESP ("+v.what+"): server CPU per request ≤ 0.85× the net version on crypto/tls", v.id, demoRESPTLS, "", "cpu", 0.85, true)
+	}
 	t := report.Target{Name: demoRESPTLS + ": ≤ 8 KiB of Go heap+stack per idle TLS connection", Verdict: "not measured"}
 	if w := h.workload("idletls"); w != nil {
 		for _, s := range w.Series {
