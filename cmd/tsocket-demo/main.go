@@ -15,6 +15,7 @@
 //	    [--output-soft B --output-hard B] #   client-output-buffer-limit (1mb, 32mb)
 //	    [--output-soft-seconds S]         #   its soft seconds (60)
 //	    [--max-bulk B]                    #   proto-max-bulk-len (512mb)
+//	    [--stats] [--cpuprofile F]        #   for benchmarks: "stats" on stdin, a CPU profile
 //
 // ADDR is host:port (127.0.0.1:1143, [::1]:6379) or a tsocket address
 // (ipv4:127.0.0.1:1143, unix:/tmp/demo.sock). SIGINT and SIGTERM shut the
