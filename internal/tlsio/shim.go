@@ -12,8 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/gotevent/gotevent/internal/sys"
 )
 
 // Shim is the net.Conn that crypto/tls runs on. crypto/tls wants a
@@ -117,122 +115,6 @@ func NewShim(fd int, local, remote net.Addr, kick func()) *Shim {
 	sh := &Shim{fd: fd, local: local, remote: remote, hs: true, kick: kick}
 	sh.cond.L = &sh.mu
 	return sh
-}
-
-// UsePoller makes the handshake read and write a duplicate of the
-// descriptor on Go's runtime poller, waiting there rather than crossing
-// to the loop. The handshake goroutine calls it as it starts, so that at
-// most one duplicate exists per running handshake (Workers), and
-// ReleasePoller when it is over. On an error the shim stays as it was;
-// after CloseFD or Abort it makes nothing.
-func (sh *Shim) UsePoller() error {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.rerr != nil {
-		return sh.rerr
-	}
-	dup, err := sys.Dup(sh.fd)
-	if err != nil {
-		return sysErr("fcntl", err)
-	}
-	// The descriptor is non-blocking, so os.NewFile registers it with the
-	// poller; a File that is not pollable would block the goroutine in
-	// its calls, which must not happen here.
-	f := os.NewFile(uintptr(dup), "tls handshake")
-	rc, err := f.SyscallConn()
-	if err == nil {
-		err = f.SetDeadline(time.Time{}) // fails unless pollable
-	}
-	if err != nil {
-		f.Close()
-		return err
-	}
-	sh.f, sh.rc = f, rc
-	return nil
-}
-
-// ReleasePoller closes the duplicate UsePoller made, once no call uses it;
-// for the handshake goroutine, when the handshake is over.
-func (sh *Shim) ReleasePoller() {
-	sh.mu.Lock()
-	f := sh.f
-	sh.mu.Unlock()
-	if f != nil {
-		// Closed already if Abort came first; nothing else can fail here.
-		_ = f.Close()
-	}
-}
-
-// Abort ends the handshake's reads and writes with err (ErrAborted,
-// net.ErrClosed): one waiting wakes, and none is made from then on. Any
-// goroutine.
-func (sh *Shim) Abort(err error) {
-	sh.mu.Lock()
-	if sh.rerr == nil {
-		sh.rerr = err
-	}
-	if sh.werr == nil {
-		sh.werr = err
-	}
-	sh.wantRead = false
-	sh.cond.Broadcast()
-	f := sh.f
-	sh.mu.Unlock()
-	if f != nil {
-		// Wakes a call waiting in the poller; the duplicate is closed
-		// once that call has returned.
-		_ = f.Close()
-	}
-}
-
-// pollRead reads the duplicate for the handshake, waiting in the poller
-// while it is empty; sh.mu is not held.
-func (sh *Shim) pollRead(b []byte) (int, error) {
-	var n int
-	var serr error
-	err := sh.rc.Read(func(fd uintptr) bool {
-		for {
-			n, serr = sysRead(int(fd), b)
-			if !interrupted(serr) {
-				return !wouldBlock(serr)
-			}
-		}
-	})
-	switch {
-	case err != nil:
-		return 0, err
-	case serr != nil:
-		return 0, sysErr("read", serr)
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// pollWrite writes all of b to the duplicate for the handshake, waiting in
-// the poller while the socket is full; sh.mu is not held.
-func (sh *Shim) pollWrite(b []byte) error {
-	var serr error
-	err := sh.rc.Write(func(fd uintptr) bool {
-		for len(b) > 0 {
-			n, err := sysSend(int(fd), b)
-			switch {
-			case interrupted(err):
-			case wouldBlock(err):
-				return false
-			case err != nil:
-				serr = err
-				return true
-			default:
-				b = b[n:]
-			}
-		}
-		return true
-	})
-	if err == nil && serr != nil {
-		err = sysErr("send", serr)
-	}
-	return err
 }
 
 // Read is crypto/tls reading ciphertext: in handshake mode it waits for the
@@ -502,45 +384,6 @@ func (sh *Shim) Direct() {
 	sh.kick = nil
 	sh.f, sh.rc = nil, nil // closed by ReleasePoller; an idle stream keeps nothing of the handshake
 	sh.mu.Unlock()
-}
-
-// recordHeaderLen is the size of a TLS record's header: type, version,
-// length (RFC 8446, 5.1).
-const recordHeaderLen = 5
-
-// recordScan follows TLS record framing across the bytes of a stream, fed
-// in pieces of any size.
-type recordScan struct {
-	hdr  int // bytes of the current record's header seen
-	left int // the record's length while its header is read, then the bytes of it still to come
-}
-
-// scan takes the next bytes of the stream and returns how many records
-// they complete.
-func (r *recordScan) scan(b []byte) (whole int) {
-	for len(b) > 0 {
-		if r.hdr < recordHeaderLen {
-			k := min(recordHeaderLen-r.hdr, len(b))
-			for _, c := range b[:k] {
-				if r.hdr >= 3 { // the length, big-endian
-					r.left = r.left<<8 | int(c)
-				}
-				r.hdr++
-			}
-			b = b[k:]
-			if r.hdr < recordHeaderLen {
-				return whole
-			}
-		}
-		k := min(r.left, len(b))
-		r.left -= k
-		b = b[k:]
-		if r.left == 0 {
-			whole++
-			r.hdr = 0
-		}
-	}
-	return whole
 }
 
 // Close is a no-op: the stream closes the socket, and crypto/tls closing
