@@ -136,6 +136,12 @@ func (st *tlsHandshakeState) kick() {
 
 func (st *tlsHandshakeState) handshakeDone(err error) {
 	st.release()
+	// The goroutine makes no more calls on the descriptor, whatever the
+	// outcome: a failed handshake leaves the plain stream free to close,
+	// detach or try again.
+	if st.plain.x != nil {
+		st.plain.x.handshake = nil
+	}
 	st.finished, st.err = true, err
 	st.step()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gotevent/gotevent/internal/testutil"
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
+	"golang.org/x/sys/unix"
 )
 
 // tlsPair returns a TLS client and server stream over a TCP pair, both on
@@ -336,6 +337,14 @@ func TestTLSHandshakeErrors(t *testing.T) {
 			var rh tls.RecordHeaderError
 			if !errors.As(err, &rh) {
 				t.Fatalf("server: %v, want a tls.RecordHeaderError", err)
+			}
+			// The failed handshake leaves the plain stream to its owner.
+			fd, err := b.Detach()
+			if err != nil {
+				t.Fatalf("detach after a failed handshake: %v", err)
+			}
+			if err := unix.Close(fd); err != nil {
+				t.Fatal(err)
 			}
 		})
 		t.Run("peer closes mid-handshake", func(t *testing.T) {

@@ -212,7 +212,6 @@ func newTLSStream(plain *Stream, conn *tls.Conn, sh *tlsio.Shim) (*Stream, error
 	if plain.closed {
 		return nil, errClosed
 	}
-	plain.x.handshake = nil // its goroutine has returned
 	if plain.busy() {
 		return nil, ErrBusy
 	}
