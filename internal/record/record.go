@@ -212,16 +212,22 @@ func (b *Buffer) Free(limit int) []byte {
 		short = free == 0 || free < len(b.buf)/4 || len(b.buf) < minBuf
 	}
 	if size := max(limit, minBuf, 2*len(b.delim)); short && len(b.buf) < size {
-		c := getChunk(min(max(2*len(b.buf), minBuf), size))
-		b.copied += copy(c.b, b.buf[b.r:b.w])
-		b.scan -= b.r
-		b.r, b.w = 0, b.w-b.r
-		if b.c != nil {
-			putChunk(b.c)
-		}
-		b.c, b.buf = c, c.b
+		b.moveInto(min(max(2*len(b.buf), minBuf), size))
 	}
 	return b.buf[b.w:]
+}
+
+// moveInto moves the unread input to the front of a pooled buffer of size
+// bytes, which takes the place of the old one (back to its pool).
+func (b *Buffer) moveInto(size int) {
+	c := getChunk(size)
+	b.copied += copy(c.b, b.buf[b.r:b.w])
+	b.scan -= b.r
+	b.r, b.w = 0, b.w-b.r
+	if b.c != nil {
+		putChunk(b.c)
+	}
+	b.c, b.buf = c, c.b
 }
 
 // Release gives the buffer back to the pool if it holds no input, and
@@ -242,12 +248,7 @@ func (b *Buffer) Release() bool {
 		b.r, b.w, b.scan = 0, 0, 0
 		return true
 	case n <= shrinkMax && len(b.buf) > smallSize(n):
-		c := getChunk(smallSize(n))
-		b.copied += copy(c.b, b.buf[b.r:b.w])
-		b.scan -= b.r
-		b.r, b.w = 0, n
-		putChunk(b.c)
-		b.c, b.buf = c, c.b
+		b.moveInto(smallSize(n))
 		return true
 	}
 	return false
