@@ -88,6 +88,22 @@ func startHibernating(t *testing.T, cfg imap.Config) (*imapHarness, func(func(*i
 	return startIMAP(t, cfg), onHib
 }
 
+// keepAlivesUntilLogout reads keep-alives until the autologout's BYE,
+// and then the end of the connection; any other line fails the test.
+func (c *client) keepAlivesUntilLogout(where string) {
+	c.t.Helper()
+	for {
+		l := c.line()
+		if l == "* BYE Autologout; idle for too long" {
+			break
+		}
+		if l != "* OK Still here" {
+			c.t.Fatalf("%s: %q", where, l)
+		}
+	}
+	c.eof()
+}
+
 // idleIn logs in, selects INBOX and starts IDLE with tag.
 func idleIn(c *client, tag string) {
 	c.t.Helper()
@@ -233,16 +249,7 @@ func TestIMAPHibernationKeepAliveAndTimeout(t *testing.T) {
 	idleIn(c, "a1")
 	h.waitLog("hibernating", ioTimeout)
 	c.expect("* OK Still here")
-	for {
-		l := c.line()
-		if l == "* BYE Autologout; idle for too long" {
-			break
-		}
-		if l != "* OK Still here" {
-			t.Fatalf("hibernated: %q", l)
-		}
-	}
-	c.eof()
+	c.keepAlivesUntilLogout("hibernated")
 }
 
 // Shutdown reaches hibernated clients too: the hibernation process says

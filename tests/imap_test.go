@@ -208,22 +208,10 @@ func TestIMAPIdleTimeout(t *testing.T) {
 func TestIMAPIdleKeepAlive(t *testing.T) {
 	h := startIMAP(t, imap.Config{KeepAlive: 10 * time.Millisecond, IdleTimeout: 200 * time.Millisecond})
 	c := h.dial()
-	c.ok("a1", "LOGIN demo demo")
-	c.ok("a2", "SELECT INBOX")
-	c.send("a3 IDLE\r\n")
-	c.expect("+ idling")
+	idleIn(c, "a3")
 	c.expect("* OK Still here")
 	c.expect("* OK Still here")
-	for {
-		l := c.line()
-		if l == "* BYE Autologout; idle for too long" {
-			break
-		}
-		if l != "* OK Still here" {
-			t.Fatalf("during IDLE: %q", l)
-		}
-	}
-	c.eof()
+	c.keepAlivesUntilLogout("during IDLE")
 }
 
 // Issue 13: a client that sends commands and never reads is closed
