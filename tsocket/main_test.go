@@ -29,6 +29,16 @@ func poll[T any](t testing.TB, req *tevent.Req[T]) {
 	}
 }
 
+// writeAll writes iov to s and waits until it is written.
+func writeAll(t testing.TB, ev *tevent.Context, s *tsocket.Stream, iov ...[]byte) {
+	t.Helper()
+	req := tsocket.WritevSend(ev, s, iov)
+	poll(t, req)
+	if _, err := tsocket.WritevRecv(req); err != nil {
+		t.Fatalf("writev: %v", err)
+	}
+}
+
 func mustAddr(t testing.TB, a tsocket.Address, err error) tsocket.Address {
 	t.Helper()
 	if err != nil {

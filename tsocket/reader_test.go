@@ -22,11 +22,7 @@ import (
 // sendAll writes p to s and waits until it is written.
 func sendAll(t testing.TB, ev *tevent.Context, s *tsocket.Stream, p string) {
 	t.Helper()
-	req := tsocket.WritevSend(ev, s, [][]byte{[]byte(p)})
-	poll(t, req)
-	if _, err := tsocket.WritevRecv(req); err != nil {
-		t.Fatalf("writev: %v", err)
-	}
+	writeAll(t, ev, s, []byte(p))
 }
 
 // readRecord runs a ReadUntilSend to its end.

@@ -40,15 +40,6 @@ func tlsPair(t *testing.T, ev *tevent.Context) (cli, srv *tsocket.Stream) {
 	return cli, srv
 }
 
-func writeAll(t *testing.T, ev *tevent.Context, s *tsocket.Stream, iov ...[]byte) {
-	t.Helper()
-	req := tsocket.WritevSend(ev, s, iov)
-	poll(t, req)
-	if _, err := tsocket.WritevRecv(req); err != nil {
-		t.Fatalf("writev: %v", err)
-	}
-}
-
 // Both ends on the loop: every kind of read and write, small and large,
 // goes through TLS unchanged.
 func TestTLSStreamRequests(t *testing.T) {
