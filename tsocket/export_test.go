@@ -26,6 +26,15 @@ func (l *Listener) HasEvent() bool { return l.reg.want != 0 }
 // ReadSomeFuncSend buffer.
 func (s *Stream) HoldsReadBuffer() bool { return s.rd.one[0] != nil }
 
+// HoldsReadVector reports whether s references the vector of a read.
+func (s *Stream) HoldsReadVector() bool { return s.rd.v.iov != nil }
+
+// HoldsReadvFunc reports whether s references a ReadvSomeFuncSend's
+// request or get function.
+func (s *Stream) HoldsReadvFunc() bool {
+	return s.x != nil && (s.x.readv.get != nil || s.x.readv.req != nil)
+}
+
 // ReadChain is how many reads a stream makes per readiness report when
 // each fills its buffer.
 const ReadChain = readChain

@@ -87,6 +87,15 @@ func (s *Stream) beginRead(r reader) {
 // reading reports whether a read is in flight.
 func (s *Stream) reading() bool { return s.rd.r != nil }
 
+// forgetRead forgets the read in flight, and lets go of its request and
+// of the caller's buffers and functions.
+func (s *Stream) forgetRead() {
+	if x := s.x; x != nil && s.rd.r == &x.readv {
+		x.readv = readvSomeFunc{}
+	}
+	s.rd = readState{}
+}
+
 // readStepOrWait reads at once unless the loop is still watching the
 // socket for reading (a read just finished): then the wait says whether
 // data is there without a read that can only fail with EAGAIN.
@@ -233,7 +242,7 @@ func (s *Stream) failRead(err error) {
 // the read first, so that the callback may start the next one at once.
 func endRead[T any](s *Stream, req *tevent.Req[T], v T, err error, deferCB bool) {
 	op := s.rd.r.op()
-	s.rd = readState{} // also lets go of the request and the caller's buffers
+	s.forgetRead()
 	finish(s, op, req, v, err, deferCB)
 }
 

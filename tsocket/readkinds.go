@@ -5,7 +5,8 @@ import "github.com/gotevent/gotevent/tevent"
 // The kinds of read that run on the read engine (read.go), each a reader
 // with its Send and Recv: ReadvSend fills a vector, ReadSomeSend takes
 // what arrives into one buffer, ReadSomeFuncSend takes it into a buffer
-// supplied late. ReadvPDUSend's reader is in pdu.go.
+// supplied late, ReadvSomeFuncSend into a vector supplied late.
+// ReadvPDUSend's reader is in pdu.go.
 
 // readvFill is a ReadvSend: it ends once every buffer of its vector is
 // full, with their total size.
@@ -103,6 +104,43 @@ func (r *readSomeFunc) wait(s *Stream) {
 func (r *readSomeFunc) inProgress() bool { return r.req.IsInProgress() }
 
 func (r *readSomeFunc) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, nil, err, deferCB) }
+
+// readvSomeFunc is a ReadvSomeFuncSend: readv(2) into a vector that get
+// supplies right before each read, none held while it waits, ending with
+// the first bytes read. Its state is in the stream's extra part (few
+// streams read this way), so that the Stream keeps its size class.
+type readvSomeFunc struct {
+	req *tevent.Req[int]
+	get func() [][]byte
+}
+
+func (r *readvSomeFunc) op() string { return "readv" }
+
+func (r *readvSomeFunc) vector(s *Stream) bool {
+	req := r.req
+	iov := r.get()
+	switch {
+	case r.req != req || s.closed:
+		return false // closed or abandoned from inside get
+	case total(iov) == 0:
+		endRead(s, req, 0, s.opErr(r.op(), ErrEmptyVector), false)
+		return false
+	}
+	s.rd.v.set(iov)
+	return true
+}
+
+func (r *readvSomeFunc) got(s *Stream, n int) bool {
+	endRead(s, r.req, n, nil, false)
+	return false
+}
+
+// wait drops the vector: get is asked again once the socket is readable.
+func (r *readvSomeFunc) wait(s *Stream) { s.rd.v = ioVec{} }
+
+func (r *readvSomeFunc) inProgress() bool { return r.req.IsInProgress() }
+
+func (r *readvSomeFunc) fail(s *Stream, err error, deferCB bool) { endRead(s, r.req, 0, err, deferCB) }
 
 // ReadvSend starts reading from s until every byte of every buffer in iov is
 // filled (tstream_readv_send). The buffers belong to the caller and must
@@ -202,6 +240,12 @@ func readLateSend(ev *tevent.Context, s *Stream, src lateBuffer, none, now bool)
 		return req
 	}
 	src.put() // it waits
+	return waitLate(s, req)
+}
+
+// waitLate makes req, a read whose buffers are taken late, wait for the
+// loop to report the socket readable.
+func waitLate[T any](s *Stream, req *tevent.Req[T]) *tevent.Req[T] {
 	if err := s.reg.set(s.wants()); err != nil {
 		s.failRead(err)
 		return req.Post()
@@ -218,3 +262,35 @@ func readLateSend(ev *tevent.Context, s *Stream, src lateBuffer, none, now bool)
 // nil get or an empty buffer, net.ErrClosed after Close or disconnect, or
 // the errno of a failed read wrapped in an *OpError.
 func ReadSomeFuncRecv(req *tevent.Req[[]byte]) ([]byte, error) { return req.Recv() }
+
+// ReadvSomeFuncSend is ReadSomeFuncSend with a vector: get supplies the
+// buffers right before the read, which is one readv(2) into them and
+// finishes as soon as any bytes arrive, filling the buffers in order. It
+// is for a server that knows what the next message probably looks like:
+// a large value after a header of known length can arrive in one call,
+// the header in a scratch buffer, the value straight into its own buffer
+// at offset 0, what follows into the loop's shared buffer. The rules are
+// ReadSomeFuncSend's: get is called only once the socket is readable, and
+// again if a read finds nothing after all; no buffer is held while the
+// read waits; the callback runs straight after the read, from the loop's
+// fd handler. A nil get, or a vector with no bytes, fails the request
+// with ErrEmptyVector. The request counts as the stream's one read in
+// flight.
+func ReadvSomeFuncSend(ev *tevent.Context, s *Stream, get func() [][]byte) *tevent.Req[int] {
+	req := tevent.NewReq[int](ev)
+	if err := s.startRead(ev, "readv", get == nil); req.Error(err) {
+		return req.Post()
+	}
+	x := s.extra()
+	x.readv = readvSomeFunc{req: req, get: get}
+	s.beginRead(&x.readv)
+	req.SetCleanupFn(s.cleanupFn)
+	return waitLate(s, req)
+}
+
+// ReadvSomeFuncRecv returns how many bytes ReadvSomeFuncSend read (at
+// least one), into the vector get returned last, or the error: io.EOF if
+// the peer closed, ErrBusy for a second read in flight, ErrEmptyVector for
+// a nil get or an empty vector, net.ErrClosed after Close or disconnect,
+// or the errno of a failed read wrapped in an *OpError.
+func ReadvSomeFuncRecv(req *tevent.Req[int]) (int, error) { return req.Recv() }

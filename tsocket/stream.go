@@ -63,6 +63,8 @@ type streamExtra struct {
 
 	w writeExtra // SendFDsSend and CloseWriteSend in flight (fdpass.go)
 
+	readv readvSomeFunc // a ReadvSomeFuncSend in flight (readkinds.go)
+
 	// handshake is set while a TLS handshake's goroutine may make calls
 	// on the descriptor (tls_handshake.go): s is busy, and Close runs it
 	// before closing the descriptor, so that the call in progress is
@@ -161,7 +163,7 @@ func (s *Stream) opErr(op string, err error) error {
 func (s *Stream) cleanup(tevent.State) {
 	changed := false
 	if s.reading() && !s.rd.r.inProgress() {
-		s.rd = readState{}
+		s.forgetRead()
 		changed = true
 	}
 	if s.wr.req != nil && !s.wr.req.IsInProgress() {
