@@ -202,6 +202,19 @@ func (r *Reader) keep() {
 	r.in = own
 }
 
+// Add appends a copy of p to the input, as if a read had brought it: for
+// bytes the connection read itself, such as a read into a vector of its
+// own. It must not be called while a Read is in flight. Past the limit it
+// adds nothing and returns ErrBufferFull.
+func (r *Reader) Add(p []byte) error {
+	if len(r.in)+len(p) > r.max {
+		return ErrBufferFull
+	}
+	r.reserve(len(p))
+	r.in = append(r.in, p...)
+	return nil
+}
+
 // Consume drops the first n bytes, and the buffer itself when it is empty
 // and large.
 func (r *Reader) Consume(n int) {

@@ -2,6 +2,7 @@ package demoserver_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,5 +40,27 @@ func TestReaderBufferCapped(t *testing.T) {
 		if got := demoserver.ReaderGrowth(resp.MaxBuffer, step); got != resp.MaxBuffer {
 			t.Errorf("filled in %d-byte steps, the buffer reached %d bytes; want exactly the %d cap", step, got, resp.MaxBuffer)
 		}
+	}
+}
+
+// Add appends copies to the input, up to the reader's cap and no further.
+func TestReaderAdd(t *testing.T) {
+	r := demoserver.NewReader(8, make([]byte, 4))
+	src := []byte("abc")
+	if err := r.Add(src); err != nil {
+		t.Fatal(err)
+	}
+	src[0] = 'X' // the reader holds a copy
+	if err := r.Add([]byte("defgh")); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Buffered()); got != "abcdefgh" {
+		t.Fatalf("Buffered = %q, want abcdefgh", got)
+	}
+	if err := r.Add([]byte("i")); !errors.Is(err, demoserver.ErrBufferFull) {
+		t.Fatalf("past the cap: %v, want ErrBufferFull", err)
+	}
+	if got := string(r.Buffered()); got != "abcdefgh" {
+		t.Fatalf("after the refused Add, Buffered = %q", got)
 	}
 }

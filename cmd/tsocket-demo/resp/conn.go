@@ -87,7 +87,10 @@ type conn struct {
 	// readNow is set on a TLS stream until its first read: crypto/tls may
 	// hold the first request already (see demoserver.Reader.ReadNow).
 	readNow bool
-	iov     [1][]byte
+	// iov is the vector of a read into a large value's buffer: that one
+	// alone, or a guessed read's header, value and rest (guess.go).
+	iov   [3][]byte
+	guess guess
 	// pinned are the stored values that replies handed to w reference
 	// (see valuePool): the store may reuse them only once w has written
 	// everything.
@@ -100,6 +103,8 @@ type conn struct {
 	drainedFn   func(*tevent.Req[struct{}])
 	callDoneFn  func(*tevent.Req[[]result])
 	closeDoneFn func(*tevent.Req[struct{}])
+	guessVecFn  func() [][]byte        // bound on the first guess
+	guessReadFn func(*tevent.Req[int]) // bound on the first guess
 }
 
 // partial is a multibulk command being taken apart: its arguments are
@@ -192,11 +197,17 @@ func (c *conn) takeApart(b []byte) (int, bool) {
 	if !ok || p.Next <= bigBulk && len(b) < takeApartAt {
 		return 0, false // wait in the read buffer
 	}
+	c.learn(p)
+	c.beginPart()
+	return c.advance(b, p)
+}
+
+// beginPart starts a command taken apart, in the spare partial if any.
+func (c *conn) beginPart() {
 	if c.part = c.spare; c.part == nil {
 		c.part = &partial{}
 	}
 	c.spare = nil
-	return c.advance(b, p)
 }
 
 // stepPart goes on with the command taken apart.
@@ -247,11 +258,7 @@ func (c *conn) advance(b []byte, p Partial) (int, bool) {
 func (c *conn) startBulk(b []byte, n int64) int {
 	p := c.part
 	p.need = n + 2 // the value and its CRLF
-	size := int(min(p.need, int64(len(b))+bulkAhead))
-	buf := c.srv.store.pool.get(size)
-	if buf == nil {
-		buf = make([]byte, size)
-	}
+	buf := c.valueBuf(int(min(p.need, int64(len(b))+bulkAhead)))
 	p.bulk, p.got = buf, copy(buf, b)
 	if int64(p.got) == p.need {
 		c.endBulk()
@@ -259,6 +266,15 @@ func (c *conn) startBulk(b []byte, n int64) int {
 	}
 	c.readBulk()
 	return p.got
+}
+
+// valueBuf returns a buffer of size bytes for a large value: one the store
+// let go of if one fits, else a new one.
+func (c *conn) valueBuf(size int) []byte {
+	if buf := c.srv.store.pool.get(size); buf != nil {
+		return buf
+	}
+	return make([]byte, size)
 }
 
 // readBulk reads the rest of the bulk string's buffer from the socket,
@@ -273,7 +289,7 @@ func (c *conn) readBulk() {
 	}
 	c.iov[0] = p.bulk[p.got:]
 	c.wait = waitBulk
-	tsocket.ReadvSend(c.srv.ev, c.s, c.iov[:]).SetCallback(c.bulkReadFn)
+	tsocket.ReadvSend(c.srv.ev, c.s, c.iov[:1]).SetCallback(c.bulkReadFn)
 }
 
 func (c *conn) bulkRead(req *tevent.Req[int]) {
@@ -595,6 +611,10 @@ func (c *conn) drained(req *tevent.Req[struct{}]) {
 }
 
 func (c *conn) read() {
+	if c.guessing() {
+		c.readGuess()
+		return
+	}
 	var err error
 	if c.readNow {
 		c.readNow = false

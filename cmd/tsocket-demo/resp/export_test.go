@@ -34,6 +34,15 @@ func Bulks(srv *Server) []Bulk {
 	return out
 }
 
+// Guesses counts the reads srv's connections made as guessed: right,
+// wrong, and short of the header. Call it on srv's loop.
+func Guesses(srv *Server) [3]int {
+	g := srv.guesses
+	return [3]int{g.right, g.wrong, g.short}
+}
+
+const GuessRest = guessRest
+
 // StorePool returns srv's store's pool.
 func StorePool(srv *Server) Pool { return Pool{srv.store.pool} }
 

@@ -68,6 +68,9 @@ type Server struct {
 	// stopping is set once a shutdown has started: a TLS handshake that
 	// finishes later closes its stream at once.
 	stopping bool
+	// guesses counts the reads made as guessed (guess.go): right, wrong,
+	// and short of the header.
+	guesses struct{ right, wrong, short int }
 	// Log, if set, is told about accept errors and protocol errors.
 	Log func(format string, args ...any)
 }

@@ -76,6 +76,13 @@ func (p *valuePool) get(n int) []byte {
 	return nil
 }
 
+// put takes back b, a buffer from get that holds no value.
+func (p *valuePool) put(b []byte) {
+	if p != nil && cap(b) >= poolMin {
+		p.keep(b)
+	}
+}
+
 // release takes back b, a value the store let go of: kept for reuse
 // unless another loop may hold it, or, if a reply still references it,
 // once that reply is written.
