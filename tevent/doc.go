@@ -12,7 +12,9 @@
 // ScheduleEventAndDispatch may be called from other goroutines. One
 // iteration runs, in order: pending signals, the
 // immediates queued before it started, the timers that are due, and then
-// every fd that one wait reported ready, each once. Handlers never run
+// every fd that one wait reported ready, each once. The wait blocks if
+// nothing ran before it, or, under Run, if no immediate is queued and no
+// signal pending. Handlers never run
 // concurrently and may add or remove any event, their own included; an
 // event removed while others of the same wait are still being dispatched is
 // never called.

@@ -88,7 +88,9 @@ func (c *Context) Run(ctx context.Context) error {
 	}
 }
 
-// loopOnce runs iterations until one runs a handler, or stop says to give up.
+// loopOnce runs iterations until one runs a handler, or stop says to give
+// up. Under Run (stop set), an iteration that ran handlers may still block
+// in its wait (see iterate).
 func (c *Context) loopOnce(stop func() bool) error {
 	for {
 		if c.closed.Load() {
@@ -97,7 +99,7 @@ func (c *Context) loopOnce(stop func() bool) error {
 		if !c.hasEvents() {
 			return ErrNoEvents
 		}
-		ran, err := c.iterate()
+		ran, err := c.iterate(stop != nil)
 		if err != nil {
 			return err
 		}
@@ -111,7 +113,15 @@ func (c *Context) loopOnce(stop func() bool) error {
 }
 
 // iterate runs one iteration and reports whether any handler ran.
-func (c *Context) iterate() (bool, error) {
+//
+// Its wait does not block once a handler has ran, so that LoopOnce and
+// LoopUntil return to their caller, unless mayBlock is set: Run, which
+// checks nothing between iterations that a wake-up does not announce,
+// lets an iteration whose handlers queued no immediate block in its wait.
+// A server's iteration that flushed its replies from an immediate then
+// waits at once for the next requests, as Redis's loop does after its
+// beforeSleep, instead of polling once more for nothing first.
+func (c *Context) iterate(mayBlock bool) (bool, error) {
 	c.dispatch++
 	c.traceAt(TraceBeforeLoopOnce)
 	defer c.traceAt(TraceAfterLoopOnce)
@@ -137,9 +147,9 @@ func (c *Context) iterate() (bool, error) {
 		return ran, nil
 	}
 	timeout := 0
-	if !ran && len(c.imm) == 0 && !c.sigPending.Load() {
-		if len(c.timers) > 0 && now.IsZero() {
-			now = c.clock.Now()
+	if (!ran || mayBlock) && len(c.imm) == 0 && !c.sigPending.Load() {
+		if len(c.timers) > 0 && (now.IsZero() || ran) {
+			now = c.clock.Now() // handlers may have taken a while
 		}
 		timeout = c.timeout(now)
 		if c.fake != nil && timeout != 0 && len(c.timers) > 0 {
