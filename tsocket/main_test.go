@@ -29,6 +29,13 @@ func poll[T any](t testing.TB, req *tevent.Req[T]) {
 	}
 }
 
+// result polls req and returns its result.
+func result[T any](t testing.TB, req *tevent.Req[T]) (T, error) {
+	t.Helper()
+	poll(t, req)
+	return req.Recv()
+}
+
 // writeAll writes iov to s and waits until it is written.
 func writeAll(t testing.TB, ev *tevent.Context, s *tsocket.Stream, iov ...[]byte) {
 	t.Helper()

@@ -2,20 +2,11 @@ package tsocket_test
 
 import (
 	"errors"
-	"io"
-	"net"
 	"testing"
 
 	"github.com/gotevent/gotevent/tevent"
 	"github.com/gotevent/gotevent/tsocket"
 )
-
-// readFunc polls req and returns its result.
-func readFunc(t *testing.T, req *tevent.Req[[]byte]) ([]byte, error) {
-	t.Helper()
-	poll(t, req)
-	return tsocket.ReadSomeFuncRecv(req)
-}
 
 func TestReadSomeFunc(t *testing.T) {
 	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
@@ -36,7 +27,7 @@ func TestReadSomeFunc(t *testing.T) {
 			t.Fatalf("a second read in flight: %v, want ErrBusy", err)
 		}
 		poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte("hello")}))
-		p, err := readFunc(t, req)
+		p, err := result(t, req)
 		if err != nil || string(p) != "hello" || &p[0] != &shared[0] || gets != 1 {
 			t.Fatalf("ReadSomeFuncRecv = %q, %v (gets %d); want hello in the shared buffer after one get", p, err, gets)
 		}
@@ -53,113 +44,11 @@ func TestReadSomeFunc(t *testing.T) {
 		if called || !req.IsInProgress() {
 			t.Fatal("get called, or the read done, inside Send")
 		}
-		if p, err := readFunc(t, req); string(p) != "0123" || err != nil {
+		if p, err := result(t, req); string(p) != "0123" || err != nil {
 			t.Fatalf("ReadSomeFuncRecv = %q, %v; want 0123", p, err)
 		}
-		if p, err := readFunc(t, tsocket.ReadSomeFuncSend(ev, b, get)); string(p) != "456789" || err != nil {
+		if p, err := result(t, tsocket.ReadSomeFuncSend(ev, b, get)); string(p) != "456789" || err != nil {
 			t.Fatalf("rest = %q, %v", p, err)
-		}
-
-		// A nil get, or a get that returns no buffer, is ErrEmptyVector.
-		if _, err := tsocket.ReadSomeFuncRecv(tsocket.ReadSomeFuncSend(ev, b, nil)); !errors.Is(err, tsocket.ErrEmptyVector) {
-			t.Fatalf("nil get: %v, want ErrEmptyVector", err)
-		}
-		poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte("x")}))
-		if _, err := readFunc(t, tsocket.ReadSomeFuncSend(ev, b, func() []byte { return nil })); !errors.Is(err, tsocket.ErrEmptyVector) {
-			t.Fatalf("empty buffer: %v, want ErrEmptyVector", err)
-		}
-		// The byte is still there for the next read.
-		if p, err := readFunc(t, tsocket.ReadSomeFuncSend(ev, b, get)); string(p) != "x" || err != nil {
-			t.Fatalf("after the refused buffer: %q, %v; want x", p, err)
-		}
-
-		a.Close()
-		if _, err := readFunc(t, tsocket.ReadSomeFuncSend(ev, b, get)); !errors.Is(err, io.EOF) {
-			t.Fatalf("after the peer closed: %v, want io.EOF", err)
-		}
-	})
-}
-
-// Closing the stream, or abandoning the request, from inside get ends the
-// read cleanly: no read is made into the buffer and nothing is held.
-func TestReadSomeFuncCloseOrAbandonInsideGet(t *testing.T) {
-	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev := newCtx()
-		a, b := unixPair(t, ev)
-		// Abandoned by get, called once the data arrives.
-		var req *tevent.Req[[]byte]
-		buf := make([]byte, 8)
-		gets := 0
-		req = tsocket.ReadSomeFuncSend(ev, b, func() []byte {
-			gets++
-			req.Abandon()
-			return buf
-		})
-		poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte("data")}))
-		for gets < 1 {
-			if err := ev.LoopOnce(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if b.HoldsReadBuffer() || string(buf[:4]) == "data" {
-			t.Fatal("an abandoned read still read into, or held, its buffer")
-		}
-		// The stream is free for the next read, and the data is intact.
-		if p, err := readFunc(t, tsocket.ReadSomeFuncSend(ev, b, func() []byte { return buf })); string(p) != "data" || err != nil {
-			t.Fatalf("read after abandon = %q, %v", p, err)
-		}
-
-		// Closed by get.
-		poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte("more")}))
-		req = tsocket.ReadSomeFuncSend(ev, b, func() []byte { b.Close(); return buf })
-		if _, err := readFunc(t, req); !errors.Is(err, net.ErrClosed) {
-			t.Fatalf("closed inside get: %v, want net.ErrClosed", err)
-		}
-	})
-}
-
-// A read that waits, then is abandoned, releases the stream's interest and
-// never calls get again.
-func TestReadSomeFuncAbandonWhileWaiting(t *testing.T) {
-	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev := newCtx()
-		a, b := unixPair(t, ev)
-		gets := 0
-		req := tsocket.ReadSomeFuncSend(ev, b, func() []byte { gets++; return make([]byte, 8) })
-		req.Abandon()
-		poll(t, tsocket.WritevSend(ev, a, [][]byte{[]byte("late")}))
-		if err := ev.LoopWait(); err != nil {
-			t.Fatal(err)
-		}
-		if gets != 0 || b.HasEvent() {
-			t.Fatalf("after abandon: gets %d, event held %v; want 0, false", gets, b.HasEvent())
-		}
-	})
-}
-
-// In steady state (the loop already watching the socket), a read costs
-// its request and nothing else, whatever get hands out.
-func TestReadSomeFuncAllocations(t *testing.T) {
-	backends(t, func(t *testing.T, newCtx func(...tevent.Option) *tevent.Context) {
-		ev := newCtx()
-		a, b := unixPair(t, ev)
-		msg := [][]byte{[]byte("ping")}
-		buf := make([]byte, 64)
-		get := func() []byte { return buf }
-		round := func() {
-			req := tsocket.ReadSomeFuncSend(ev, b, get)
-			tsocket.WritevSend(ev, a, msg)
-			if err := req.Poll(); err != nil {
-				t.Fatal(err)
-			}
-			if p, err := tsocket.ReadSomeFuncRecv(req); string(p) != "ping" || err != nil {
-				t.Fatalf("read %q, %v", p, err)
-			}
-		}
-		round()
-		// Two requests per round: the read and the write.
-		if avg := testing.AllocsPerRun(200, round); avg > 2 {
-			t.Errorf("%.1f allocations per read and write; want at most 2 (the requests)", avg)
 		}
 	})
 }
