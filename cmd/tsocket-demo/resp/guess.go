@@ -21,8 +21,9 @@ import (
 // A guess that is wrong (another header, another length) costs a copy of
 // what the read brought into the read buffer, where it is parsed as
 // usual; the guess is then dropped, and not made again for the next
-// guessRest large values, so that a client whose headers vary pays the
-// copy rarely. A read shorter than the header (a GET between two SETs)
+// guessRest large values, twice as many after each wrong guess in a row
+// up to guessRest<<guessBackoff, so that a client whose values vary in
+// size soon pays the copy once in hundreds of SETs. A read shorter than the header (a GET between two SETs)
 // costs a copy of those few bytes; after guessRest of them in a row the
 // guess is dropped too, until the next large value teaches it again.
 
@@ -32,8 +33,9 @@ import (
 type guess struct {
 	hdr   int32
 	n     int32
-	rest  uint8 // large values to take apart before guessing again
-	short uint8 // reads in a row shorter than the header
+	rest  uint16 // large values to take apart before guessing again
+	wrong uint8  // wrong guesses in a row
+	short uint8  // reads in a row shorter than the header
 }
 
 const (
@@ -45,8 +47,10 @@ const (
 	// it. Larger values take several reads anyway.
 	guessMaxValue = MaxBuffer - sharedReadBuf
 	// guessRest is how many large values a connection takes apart after
-	// a wrong guess before it guesses again.
-	guessRest = 8
+	// a wrong guess before it guesses again; guessBackoff is how many
+	// times that doubles for wrong guesses in a row.
+	guessRest    = 8
+	guessBackoff = 5
 )
 
 // learn is told of a command taken apart from its first byte, as p parsed
@@ -61,7 +65,7 @@ func (c *conn) learn(p Partial) {
 	case c.guess.rest > 0:
 		c.guess.rest--
 	default:
-		c.guess = guess{hdr: int32(hdr), n: int32(p.Next)}
+		c.guess.hdr, c.guess.n, c.guess.short = int32(hdr), int32(p.Next), 0
 	}
 }
 
@@ -114,7 +118,7 @@ func (c *conn) guessRead(req *tevent.Req[int]) {
 func (c *conn) short(b, val []byte) {
 	c.srv.guesses.short++
 	if c.guess.short++; c.guess.short >= guessRest {
-		c.guess = guess{}
+		c.guess.hdr = 0
 	}
 	_ = c.r.Add(b) // shorter than guessMaxHeader, into an empty buffer
 	c.srv.store.pool.put(val)
@@ -136,7 +140,7 @@ func (c *conn) guessed(hdr, val []byte, n int) bool {
 	// empty read buffer.
 	_ = c.r.Add(c.srv.shared[h : h+n-h-got])
 	c.srv.guesses.right++
-	c.guess.short = 0
+	c.guess.short, c.guess.wrong = 0, 0
 	c.beginPart()
 	for _, a := range p.Args {
 		c.part.args = append(c.part.args, ownedCopy(a))
@@ -156,7 +160,9 @@ func (c *conn) guessed(hdr, val []byte, n int) bool {
 // missed takes the n bytes read by a wrong guess: they go into the read
 // buffer in the order they came, and are parsed from there.
 func (c *conn) missed(hdr, val []byte, n int) {
-	c.guess = guess{rest: guessRest}
+	c.guess.hdr = 0
+	c.guess.rest = guessRest << c.guess.wrong
+	c.guess.wrong = min(c.guess.wrong+1, guessBackoff)
 	c.srv.guesses.wrong++
 	h := len(hdr)
 	got := min(n-h, len(val))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -184,6 +185,41 @@ func TestGuessedValues(t *testing.T) {
 	get("key4", value("k", size))
 	get("key5", value("l", size))
 
+	// Wrong guesses in a row double the rest. First SETs of one shape
+	// until one is guessed right, which clears the count.
+	for i := 0; ; i++ {
+		before = guesses(t, srv, ev)
+		c.expect(command("SET", "k1", value(fmt.Sprint("m", i), size)), "+OK")
+		if guesses(t, srv, ev)[0] > before[0] {
+			break
+		}
+		if i > 2*resp.GuessRest {
+			t.Fatalf("no SET of one shape guessed right after %d: guesses %v", i, before)
+		}
+	}
+	setN := func(key, name string, n int) {
+		t.Helper()
+		for i := range n {
+			c.expect(command("SET", key, value(fmt.Sprint(name, i), size)), "+OK")
+		}
+	}
+	before = guesses(t, srv, ev)
+	setN("key6", "n", 1)              // wrong: a rest of GuessRest
+	setN("key6", "o", resp.GuessRest) // not guessed
+	setN("key6", "p", 1)              // learnt
+	setN("k1", "q", 1)                // wrong again: a rest of 2*GuessRest
+	setN("k1", "r", 2*resp.GuessRest) // not guessed
+	if got := guesses(t, srv, ev); got != [3]int{before[0], before[1] + 2, before[2]} {
+		t.Fatalf("two wrong guesses in a row: guesses %v after %v, want two more wrong and no other", got, before)
+	}
+	setN("k1", "s", 1) // learnt
+	setN("k2", "t", 1) // right
+	if got := guesses(t, srv, ev); got[0] != before[0]+1 {
+		t.Fatalf("after the doubled rest: guesses %v after %v, want one more right", got, before)
+	}
+	get("k1", value("s0", size))
+	get("k2", value("t0", size))
+
 	// GuessRest reads in a row short of the header drop the guess.
 	for range resp.GuessRest + 4 {
 		c.expect(command("PING"), "+PONG")
@@ -240,4 +276,77 @@ func waitConns(t *testing.T, srv *resp.Server, ev *tevent.Context, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("the server did not get down to %d connections", n)
+}
+
+// A random mix of SETs of large and small values under keys of several
+// lengths, GETs and PINGs, pipelined in batches and written in random
+// pieces: every reply is the one a plain map predicts, and the guess was
+// right, wrong and short along the way.
+func TestGuessedValuesRandom(t *testing.T) {
+	srv, ev, addr := serveRESP(t, resp.DefaultConfig())
+	c := dialClient(t, addr)
+	rng := rand.New(rand.NewPCG(13, 2026))
+	keys := []string{"k1", "k2", "key", "keys5"}
+	sizes := []int{3, 5_000, 20_000, 100_000, 100_000, 100_000, 100_001, 150_000}
+	model := map[string]string{}
+	const ops = 200
+	for op := 0; op < ops; {
+		var batch strings.Builder
+		var want []string
+		for n := 1 + rng.IntN(3); n > 0 && op < ops; n-- {
+			op++
+			// Mostly one shape, so that guesses are made.
+			k, size := keys[0], 100_000
+			if rng.IntN(10) < 3 {
+				k, size = keys[rng.IntN(len(keys))], sizes[rng.IntN(len(sizes))]
+			}
+			switch r := rng.IntN(10); {
+			case r < 6:
+				v := value(fmt.Sprint(k, op), size)
+				batch.WriteString(command("SET", k, v))
+				model[k] = v
+				want = append(want, "+OK")
+			case r < 9:
+				batch.WriteString(command("GET", k))
+				if v, ok := model[k]; ok {
+					want = append(want, "$"+v)
+				} else {
+					want = append(want, "$-1")
+				}
+			default:
+				batch.WriteString(command("PING"))
+				want = append(want, "+PONG")
+			}
+		}
+		// The batch is written by another goroutine, in pieces, while
+		// this one reads the replies: neither waits for the other.
+		var pieces []string
+		for b := batch.String(); len(b) > 0; {
+			n := min(len(b), 1+rng.IntN(120_000))
+			pieces, b = append(pieces, b[:n]), b[n:]
+		}
+		wrote := make(chan error, 1)
+		go func() {
+			for _, p := range pieces {
+				if _, err := io.WriteString(c.conn, p); err != nil {
+					wrote <- err
+					return
+				}
+			}
+			wrote <- nil
+		}()
+		for i, w := range want {
+			if got := c.reply(); got != w {
+				t.Fatalf("op %d, reply %d of the batch: %.40q, want %.40q", op, i, got, w)
+			}
+		}
+		if err := <-wrote; err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := guesses(t, srv, ev)
+	t.Logf("guesses right, wrong, short: %v", g)
+	if g[0] == 0 || g[1] == 0 || g[2] == 0 {
+		t.Fatalf("guesses (right, wrong, short) = %v: each way should have been taken", g)
+	}
 }
