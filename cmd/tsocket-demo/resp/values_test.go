@@ -94,7 +94,15 @@ func TestValuePool(t *testing.T) {
 // returns it, its loop and its address.
 func serveRESP(t *testing.T, cfg resp.Config) (*resp.Server, *tevent.Context, string) {
 	t.Helper()
-	g, err := tevent.NewGroup(1)
+	ls, g, addr := serveLoops(t, cfg, 1)
+	return resp.LoopServer(ls, 0), g.Contexts()[0], addr
+}
+
+// serveLoops runs the server with cfg on n loops sharing one key space,
+// and returns them, their group and their address.
+func serveLoops(t *testing.T, cfg resp.Config, n int) (*resp.Loops, *tevent.Group, string) {
+	t.Helper()
+	g, err := tevent.NewGroup(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +119,7 @@ func serveRESP(t *testing.T, cfg resp.Config) (*resp.Server, *tevent.Context, st
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return resp.LoopServer(ls, 0), g.Contexts()[0], ls.Addr.(*tsocket.InetAddr).AddrPort().String()
+	return ls, g, ls.Addr.(*tsocket.InetAddr).AddrPort().String()
 }
 
 // waitBulks asks srv's loop, every millisecond for 10 seconds at most,
