@@ -114,7 +114,7 @@ func (c *Context) loopOnce(stop func() bool) error {
 
 // iterate runs one iteration and reports whether any handler ran.
 //
-// Its wait does not block once a handler has ran, so that LoopOnce and
+// Its wait does not block once a handler has run, so that LoopOnce and
 // LoopUntil return to their caller, unless mayBlock is set: Run, which
 // checks nothing between iterations that a wake-up does not announce,
 // lets an iteration whose handlers queued no immediate block in its wait.

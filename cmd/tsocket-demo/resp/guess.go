@@ -23,9 +23,10 @@ import (
 // usual; the guess is then dropped, and not made again for the next
 // guessRest large values, twice as many after each wrong guess in a row
 // up to guessRest<<guessBackoff, so that a client whose values vary in
-// size soon pays the copy once in hundreds of SETs. A read shorter than the header (a GET between two SETs)
-// costs a copy of those few bytes; after guessRest of them in a row the
-// guess is dropped too, until the next large value teaches it again.
+// size soon pays the copy once in hundreds of SETs. A read shorter than
+// the header (a GET between two SETs) costs a copy of those few bytes;
+// after guessRest of them in a row the guess is dropped too, until the
+// next large value teaches it again.
 
 // guess is what a connection expects its next command to be: a header of
 // hdr bytes, then a bulk string of n bytes as its last argument. hdr is 0
