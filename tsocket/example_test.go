@@ -314,6 +314,38 @@ func ExampleReader() {
 	// 221 bye
 }
 
+// A message whose shape is known: a 4-byte header and a 12-byte body.
+// One readv brings the header into its array, the body into a buffer of
+// its own and what follows into a spare buffer; the buffers are taken
+// only once the socket is readable, so a read that waits holds none.
+func ExampleReadvSomeFuncSend() {
+	ev, _ := tevent.NewContext()
+	defer ev.Close()
+	client, server, _ := tsocket.Socketpair(ev)
+	defer client.Close()
+	defer server.Close()
+
+	var hdr [4]byte
+	var body []byte
+	spare := make([]byte, 64) // the loop's, for whatever follows
+	get := func() [][]byte {
+		body = make([]byte, 12)
+		return [][]byte{hdr[:], body, spare}
+	}
+	tsocket.ReadvSomeFuncSend(ev, server, get).SetCallback(func(req *tevent.Req[int]) {
+		n, err := tsocket.ReadvSomeFuncRecv(req)
+		if err != nil || n < len(hdr)+len(body) {
+			fmt.Println("short:", n, err) // the caller parses what came, as it came
+			return
+		}
+		fmt.Printf("%d bytes: header %q, body %q, then %q\n", n, hdr[:], body, spare[:n-len(hdr)-len(body)])
+	})
+	tsocket.WritevSend(ev, client, [][]byte{[]byte("BODYhello, world!NEXT")})
+	ev.LoopWait()
+	// Output:
+	// 21 bytes: header "BODY", body "hello, world", then "!NEXT"
+}
+
 // A server that greets each client and closes a connection once its client
 // leaves, shut down gracefully: the OnShutdown hook says BYE to every open
 // connection, the clients leave, and ShutdownRecv reports that they all
