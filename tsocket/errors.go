@@ -75,7 +75,7 @@ type OpError struct {
 	//
 	//	"connect"     ConnectSend; UDPSocket and UnixDgramSocket given a remote
 	//	"accept"      AcceptSend
-	//	"readv"       ReadvSend, ReadvPDUSend, ReadvPDUQueueSend
+	//	"readv"       ReadvSend, ReadvSomeFuncSend, ReadvPDUSend, ReadvPDUQueueSend
 	//	"read"        ReadSomeSend, ReadSomeFuncSend, RecvFDsSend
 	//	"writev"      WritevSend, WritevQueueSend, SendFDsSend
 	//	"recvfrom"    RecvFromSend

@@ -106,6 +106,10 @@ func TestOpErrorOps(t *testing.T) {
 				req := tsocket.ReadSomeFuncSend(ev, b, get)
 				return func() error { _, err := tsocket.ReadSomeFuncRecv(req); return err }
 			}},
+			{"ReadvSomeFuncSend", "readv", func() func() error {
+				req := tsocket.ReadvSomeFuncSend(ev, b, func() [][]byte { return [][]byte{buf} })
+				return func() error { _, err := tsocket.ReadvSomeFuncRecv(req); return err }
+			}},
 			{"ReadvPDUSend", "readv", func() func() error {
 				req := tsocket.ReadvPDUSend(ev, b, next)
 				return func() error { return tsocket.ReadvPDURecv(req) }
@@ -138,6 +142,8 @@ func TestOpErrorOps(t *testing.T) {
 		check("ReadSomeSend on a closed stream", "read", err)
 		err = tsocket.ReadvPDURecv(pollReq(t, tsocket.ReadvPDUSend(ev, a, next)))
 		check("ReadvPDUSend on a closed stream", "readv", err)
+		_, err = tsocket.ReadvSomeFuncRecv(pollReq(t, tsocket.ReadvSomeFuncSend(ev, a, func() [][]byte { return [][]byte{buf} })))
+		check("ReadvSomeFuncSend on a closed stream", "readv", err)
 
 		// A socket call failing inside the request: the peer of b is
 		// gone, so a write says EPIPE, named in an *os.SyscallError.
