@@ -3,6 +3,9 @@ package tests
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -167,5 +170,41 @@ func TestRESPReusedBuffersAreNotShared(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// redis-benchmark's SETs of large values, the shape the demo guesses
+// (guess.go), of one size and then another, and GETs of them: the
+// values redis-cli reads back are whole and of the size last set.
+func TestRedisBenchmarkLargeValues(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli not found (Debian package redis-tools; .ci/run installs it)")
+	}
+	bench, err := exec.LookPath("redis-benchmark")
+	if err != nil {
+		t.Skip("redis-benchmark not found (Debian package redis-tools; .ci/run installs it)")
+	}
+	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--quiet")
+	host, port, _ := net.SplitHostPort(addr)
+	n := "2000"
+	if testing.Short() {
+		n = "400"
+	}
+	rate := regexp.MustCompile(`(SET|GET): ([0-9.]+) requests per second`)
+	for _, size := range []int{100_000, 150_000} {
+		out, err := exec.Command(bench, "-h", host, "-p", port, "-c", "4", "-n", n, "-d", fmt.Sprint(size), "-t", "set,get", "-q").CombinedOutput()
+		got := rate.FindAllStringSubmatch(string(out), -1)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("redis-benchmark -d %d: %v\n%s", size, err, out)
+		}
+		t.Logf("redis-benchmark -c 4 -n %s -d %d: SET %s/s, GET %s/s", n, size, got[0][2], got[1][2])
+		v, err := exec.Command(cli, "-h", host, "-p", port, "GET", "key:__rand_int__").Output()
+		if err != nil {
+			t.Fatalf("redis-cli GET: %v", err)
+		}
+		if got := len(strings.TrimSuffix(string(v), "\n")); got != size {
+			t.Fatalf("after SETs of %d bytes, GET returned %d bytes", size, got)
+		}
 	}
 }
