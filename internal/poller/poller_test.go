@@ -43,7 +43,7 @@ func TestReadinessAndTags(t *testing.T) {
 			t.Fatal(err)
 		}
 		events := make([]poller.Event, 8)
-		// Nothing to read: a bounded wait (parked on epoll) times out.
+		// Nothing to read: a bounded wait blocks, then times out.
 		if n, err := p.Wait(events, 1); n != 0 || err != nil {
 			t.Fatalf("Wait on an idle fd = %d, %v; want 0, nil", n, err)
 		}
@@ -105,8 +105,7 @@ func TestWakerWakesBlockedWait(t *testing.T) {
 }
 
 // Waits do not allocate once the poller is warm: one that finds events
-// at once, and a bounded one that parks and times out (the epoll
-// backend's deadline path).
+// at once, and a bounded one that blocks and times out.
 func TestWaitDoesNotAllocate(t *testing.T) {
 	each(t, func(t *testing.T, p poller.Poller) {
 		a, b := testutil.Socketpair(t)
@@ -114,7 +113,7 @@ func TestWaitDoesNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		events := make([]poller.Event, 4)
-		p.Wait(events, 1) // warm up: registration, deadline timer
+		p.Wait(events, 1) // warm up
 		if avg := testing.AllocsPerRun(20, func() { p.Wait(events, 1) }); avg != 0 {
 			t.Errorf("a timed-out Wait allocates %.1f times", avg)
 		}

@@ -8,6 +8,39 @@ import (
 	"github.com/gotevent/gotevent/internal/sys"
 )
 
+// Wake makes Fd readable. EAGAIN means the waker is readable already (see
+// wakeToken), which wakes the loop just as well.
+func (w *Waker) Wake() error {
+	for {
+		_, err := sys.Write(w.wfd, wakeToken)
+		switch {
+		case err == nil, sys.WouldBlock(err):
+			return nil
+		case sys.Interrupted(err):
+			continue
+		}
+		return os.NewSyscallError("write", err)
+	}
+}
+
+// Drain consumes every pending wake-up: an eventfd's count in one read of
+// 8 bytes, a pipe's bytes in reads until one comes back short.
+func (w *Waker) Drain() error {
+	var b [64]byte
+	for {
+		n, err := sys.Read(w.rfd, b[:])
+		switch {
+		case err == nil && n == len(b):
+			continue
+		case err == nil, sys.WouldBlock(err):
+			return nil
+		case sys.Interrupted(err):
+			continue
+		}
+		return os.NewSyscallError("read", err)
+	}
+}
+
 // Fd is the descriptor to register for reading.
 func (w *Waker) Fd() int { return w.rfd }
 

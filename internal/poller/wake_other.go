@@ -23,35 +23,6 @@ func NewWaker() (*Waker, error) {
 	return &Waker{rfd: p[0], wfd: p[1]}, nil
 }
 
-// Wake makes Fd readable. EAGAIN means the pipe is full, which wakes the loop
-// just as well.
-func (w *Waker) Wake() error {
-	b := [1]byte{1}
-	for {
-		_, err := sys.Write(w.wfd, b[:])
-		switch {
-		case err == nil, sys.WouldBlock(err):
-			return nil
-		case sys.Interrupted(err):
-			continue
-		}
-		return os.NewSyscallError("write", err)
-	}
-}
-
-// Drain consumes every pending wake-up.
-func (w *Waker) Drain() error {
-	var b [64]byte
-	for {
-		n, err := sys.Read(w.rfd, b[:])
-		switch {
-		case err == nil && n == len(b):
-			continue
-		case err == nil, sys.WouldBlock(err):
-			return nil
-		case sys.Interrupted(err):
-			continue
-		}
-		return os.NewSyscallError("read", err)
-	}
-}
+// wakeToken is what Wake writes: a byte into the pipe, which says EAGAIN
+// once full.
+var wakeToken = []byte{1}
