@@ -498,12 +498,7 @@ func TestDetachFromServer(t *testing.T) {
 		detached = fd
 	})
 	defer srv.Close()
-	creq := tsocket.ConnectSend(ev, nil, l.Addr())
-	poll(t, creq)
-	cli, err := tsocket.ConnectRecv(creq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := must(t, tsocket.ConnectSend(ev, nil, l.Addr()))
 	defer closeT(t, cli)
 	if err := ev.LoopUntil(func() bool { return detached >= 0 }); err != nil {
 		t.Fatal(err)

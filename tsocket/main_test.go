@@ -36,6 +36,16 @@ func result[T any](t testing.TB, req *tevent.Req[T]) (T, error) {
 	return req.Recv()
 }
 
+// must polls req and returns its value, failing the test on an error.
+func must[T any](t testing.TB, req *tevent.Req[T]) T {
+	t.Helper()
+	v, err := result(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // writeAll writes iov to s and waits until it is written.
 func writeAll(t testing.TB, ev *tevent.Context, s *tsocket.Stream, iov ...[]byte) {
 	t.Helper()

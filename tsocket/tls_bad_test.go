@@ -141,12 +141,7 @@ func TestTLSWithOpenSSL(t *testing.T) {
 		}
 		defer cmd.Wait()
 		defer stdin.Close()
-		areq := tsocket.AcceptSend(ev, l)
-		poll(t, areq)
-		plain, err := tsocket.AcceptRecv(areq)
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain := must(t, tsocket.AcceptSend(ev, l))
 		hs := tsocket.TLSServerSend(ev, plain, srvCfg)
 		hs.SetEndTime(ev.Now().Add(20 * time.Second))
 		poll(t, hs)

@@ -631,19 +631,8 @@ func TestTLSRequestBehindFinished(t *testing.T) {
 // the server.
 func acceptTLS(t *testing.T, ev *tevent.Context, l *tsocket.Listener, cfg *tls.Config) *tsocket.Stream {
 	t.Helper()
-	areq := tsocket.AcceptSend(ev, l)
-	poll(t, areq)
-	plain, err := tsocket.AcceptRecv(areq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := tsocket.TLSServerSend(ev, plain, cfg)
-	poll(t, hs)
-	s, err := tsocket.TLSServerRecv(hs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	plain := must(t, tsocket.AcceptSend(ev, l))
+	return must(t, tsocket.TLSServerSend(ev, plain, cfg))
 }
 
 // dialTLS connects to addr, a net.Addr of a standard-library peer, and
@@ -654,19 +643,8 @@ func dialTLS(t *testing.T, ev *tevent.Context, addr net.Addr, cfg *tls.Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	creq := tsocket.ConnectSend(ev, nil, ap)
-	poll(t, creq)
-	plain, err := tsocket.ConnectRecv(creq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := tsocket.TLSClientSend(ev, plain, cfg)
-	poll(t, hs)
-	s, err := tsocket.TLSClientRecv(hs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	plain := must(t, tsocket.ConnectSend(ev, nil, ap))
+	return must(t, tsocket.TLSClientSend(ev, plain, cfg))
 }
 
 // Records that arrive together are all read, whatever the buffer: a read
