@@ -177,14 +177,7 @@ func TestRESPReusedBuffersAreNotShared(t *testing.T) {
 // (guess.go), of one size and then another, and GETs of them: the
 // values redis-cli reads back are whole and of the size last set.
 func TestRedisBenchmarkLargeValues(t *testing.T) {
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		t.Skip("redis-cli not found (Debian package redis-tools; .ci/run installs it)")
-	}
-	bench, err := exec.LookPath("redis-benchmark")
-	if err != nil {
-		t.Skip("redis-benchmark not found (Debian package redis-tools; .ci/run installs it)")
-	}
+	cli, bench := redisTools(t)
 	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--quiet")
 	host, port, _ := net.SplitHostPort(addr)
 	n := "2000"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,23 @@ import (
 	"github.com/gotevent/gotevent/cmd/tsocket-demo/resp"
 	"github.com/gotevent/gotevent/tevent"
 )
+
+// redisTools returns the paths of redis-cli and redis-benchmark, or skips
+// the test without them.
+func redisTools(t *testing.T) (cli, bench string) {
+	t.Helper()
+	for _, tool := range []struct {
+		name string
+		path *string
+	}{{"redis-cli", &cli}, {"redis-benchmark", &bench}} {
+		p, err := exec.LookPath(tool.name)
+		if err != nil {
+			t.Skipf("%s not found (Debian package redis-tools; .ci/run installs it)", tool.name)
+		}
+		*tool.path = p
+	}
+	return cli, bench
+}
 
 // respServer is the demo's RESP server on a loop of its own, for tests
 // that need its configuration, its connection count or its log.

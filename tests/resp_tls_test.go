@@ -102,14 +102,7 @@ func TestRESPTLSCryptoClient(t *testing.T) {
 // redis-cli and redis-benchmark, built with TLS as Debian's redis-tools
 // is, talk to the demo's TLS port with its certificate as their CA.
 func TestRedisToolsTLS(t *testing.T) {
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		t.Skip("redis-cli not found (Debian package redis-tools; .ci/run installs it)")
-	}
-	bench, err := exec.LookPath("redis-benchmark")
-	if err != nil {
-		t.Skip("redis-benchmark not found (Debian package redis-tools; .ci/run installs it)")
-	}
+	cli, bench := redisTools(t)
 	dir := t.TempDir()
 	cert, key := testutil.WriteTLSFiles(t, dir)
 	addr := startBinary(t, "resp", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--quiet")
