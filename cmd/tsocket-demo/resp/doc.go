@@ -44,6 +44,14 @@
 // allocate 1 MiB, not 512; a value of up to 1 MiB is read into one buffer
 // of its exact size.
 //
+// After a plain connection's SET of a large value (up to 240 KiB), its
+// next command is guessed to have the same shape and read with one
+// ReadvSomeFuncSend: the header's length of the shared buffer, a value
+// buffer of the value's size, the rest of the shared buffer. A right guess
+// brings header, value and what follows in one call, the value already in
+// place; a wrong one costs a copy, and is not made again for a while
+// (guess.go).
+//
 // # Value buffers
 //
 // Go clears every buffer it allocates and collects every one dropped, so
