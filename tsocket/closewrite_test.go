@@ -70,9 +70,7 @@ func TestCloseWrite(t *testing.T) {
 
 			writeAll(t, ev, b, []byte("still listening"))
 			buf := make([]byte, len("still listening"))
-			rreq := tsocket.ReadvSend(ev, a, [][]byte{buf})
-			poll(t, rreq)
-			if _, err := tsocket.ReadvRecv(rreq); err != nil || string(buf) != "still listening" {
+			if _, err := result(t, tsocket.ReadvSend(ev, a, [][]byte{buf})); err != nil || string(buf) != "still listening" {
 				t.Fatalf("read after the half-close: %q, %v", buf, err)
 			}
 			w := tsocket.WritevSend(ev, a, [][]byte{[]byte("x")})

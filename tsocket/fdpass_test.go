@@ -474,9 +474,7 @@ func TestDetach(t *testing.T) {
 			t.Fatalf("write on the detached descriptor: %v", err)
 		}
 		buf := make([]byte, 10)
-		req := tsocket.ReadvSend(ev, b, [][]byte{buf})
-		poll(t, req)
-		if _, err := tsocket.ReadvRecv(req); err != nil || string(buf) != "still here" {
+		if _, err := result(t, tsocket.ReadvSend(ev, b, [][]byte{buf})); err != nil || string(buf) != "still here" {
 			t.Fatalf("peer read %q, %v", buf, err)
 		}
 	})
@@ -573,9 +571,7 @@ func TestDetachHandOver(t *testing.T) {
 		}
 		writeAll(t, ev, s, []byte("a1 OK Idle completed\r\n"))
 		reply := make([]byte, len("a1 OK Idle completed\r\n"))
-		rreq := tsocket.ReadvSend(ev, client, [][]byte{reply})
-		poll(t, rreq)
-		if _, err := tsocket.ReadvRecv(rreq); err != nil || string(reply) != "a1 OK Idle completed\r\n" {
+		if _, err := result(t, tsocket.ReadvSend(ev, client, [][]byte{reply})); err != nil || string(reply) != "a1 OK Idle completed\r\n" {
 			t.Fatalf("client read %q, %v", reply, err)
 		}
 		writeAll(t, ev, client, []byte("a2 NOOP\r\n"))

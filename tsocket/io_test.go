@@ -213,11 +213,11 @@ func TestReadSome(t *testing.T) {
 		// Nothing there yet: the request waits, then returns what arrived,
 		// not a full buffer.
 		req := tsocket.ReadSomeSend(ev, b, buf)
-		if _, err := readSome(t, tsocket.ReadSomeSend(ev, b, buf)); !errors.Is(err, tsocket.ErrBusy) {
+		if _, err := result(t, tsocket.ReadSomeSend(ev, b, buf)); !errors.Is(err, tsocket.ErrBusy) {
 			t.Fatal("a second read in flight was not ErrBusy")
 		}
 		w := tsocket.WritevSend(ev, a, [][]byte{[]byte("hello")})
-		n, err := readSome(t, req)
+		n, err := result(t, req)
 		if err != nil || string(buf[:n]) != "hello" {
 			t.Fatalf("ReadSomeRecv = %q, %v", buf[:n], err)
 		}
@@ -231,7 +231,7 @@ func TestReadSome(t *testing.T) {
 		if called {
 			t.Fatal("called back inside Send")
 		}
-		if n, err := readSome(t, req); n != 4 || err != nil || string(small) != "0123" {
+		if n, err := result(t, req); n != 4 || err != nil || string(small) != "0123" {
 			t.Fatalf("ReadSomeRecv = %d %q, %v", n, small, err)
 		}
 		// Empty buffer, then EOF.
@@ -239,21 +239,14 @@ func TestReadSome(t *testing.T) {
 			t.Fatal("ReadSomeSend with an empty buffer: no error")
 		}
 		rest := make([]byte, 64)
-		if n, err := readSome(t, tsocket.ReadSomeSend(ev, b, rest)); n != 6 || err != nil {
+		if n, err := result(t, tsocket.ReadSomeSend(ev, b, rest)); n != 6 || err != nil {
 			t.Fatalf("rest = %d, %v", n, err)
 		}
 		a.Close()
-		if _, err := readSome(t, tsocket.ReadSomeSend(ev, b, rest)); !errors.Is(err, io.EOF) {
+		if _, err := result(t, tsocket.ReadSomeSend(ev, b, rest)); !errors.Is(err, io.EOF) {
 			t.Fatalf("after the peer closed: %v, want io.EOF", err)
 		}
 	})
-}
-
-// readSome polls req and returns its result.
-func readSome(t *testing.T, req *tevent.Req[int]) (int, error) {
-	t.Helper()
-	poll(t, req)
-	return tsocket.ReadSomeRecv(req)
 }
 
 // A socket busy on one context refuses requests from another with
@@ -278,7 +271,7 @@ func TestWrongContext(t *testing.T) {
 			t.Fatal(err)
 		}
 		poll(t, tsocket.WritevSend(ev1, a, [][]byte{[]byte("hi")}))
-		if n, err := readSome(t, tsocket.ReadSomeSend(ev2, b, buf)); err != nil || string(buf[:n]) != "hi" {
+		if n, err := result(t, tsocket.ReadSomeSend(ev2, b, buf)); err != nil || string(buf[:n]) != "hi" {
 			t.Fatalf("read on ev2 after moving: %q, %v", buf[:n], err)
 		}
 	})

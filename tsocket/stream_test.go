@@ -48,9 +48,7 @@ func TestReadvBusyEmptyEOF(t *testing.T) {
 		a, b := unixPair(t, ev)
 		buf := make([]byte, 4)
 		r1 := tsocket.ReadvSend(ev, b, [][]byte{buf})
-		r2 := tsocket.ReadvSend(ev, b, [][]byte{buf})
-		poll(t, r2)
-		if _, err := tsocket.ReadvRecv(r2); !errors.Is(err, syscall.EBUSY) || !errors.Is(err, tsocket.ErrBusy) {
+		if _, err := result(t, tsocket.ReadvSend(ev, b, [][]byte{buf})); !errors.Is(err, syscall.EBUSY) || !errors.Is(err, tsocket.ErrBusy) {
 			t.Errorf("second readv: %v, want EBUSY", err)
 		}
 		r3 := tsocket.ReadvSend(ev, a, nil)
@@ -67,9 +65,7 @@ func TestReadvBusyEmptyEOF(t *testing.T) {
 		if _, err := tsocket.ReadvRecv(r1); err != io.ErrUnexpectedEOF {
 			t.Errorf("readv after half a vector: %v, want io.ErrUnexpectedEOF", err)
 		}
-		r4 := tsocket.ReadvSend(ev, b, [][]byte{buf})
-		poll(t, r4)
-		if _, err := tsocket.ReadvRecv(r4); err != io.EOF {
+		if _, err := result(t, tsocket.ReadvSend(ev, b, [][]byte{buf})); err != io.EOF {
 			t.Errorf("readv at EOF: %v, want io.EOF", err)
 		}
 		d := tsocket.DisconnectSend(ev, b)
@@ -77,9 +73,7 @@ func TestReadvBusyEmptyEOF(t *testing.T) {
 		if err := tsocket.DisconnectRecv(d); err != nil {
 			t.Fatalf("disconnect: %v", err)
 		}
-		r5 := tsocket.ReadvSend(ev, b, [][]byte{buf})
-		poll(t, r5)
-		if _, err := tsocket.ReadvRecv(r5); !errors.Is(err, net.ErrClosed) {
+		if _, err := result(t, tsocket.ReadvSend(ev, b, [][]byte{buf})); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("readv after disconnect: %v, want net.ErrClosed", err)
 		}
 	})

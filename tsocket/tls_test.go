@@ -283,9 +283,7 @@ func TestTLSStartTLS(t *testing.T) {
 		}
 		writeAll(t, ev, cli, []byte("a002 NOOP\r\n"))
 		got := make([]byte, 11)
-		rd := tsocket.ReadvSend(ev, srv, [][]byte{got})
-		poll(t, rd)
-		if _, err := tsocket.ReadvRecv(rd); err != nil || string(got) != "a002 NOOP\r\n" {
+		if _, err := result(t, tsocket.ReadvSend(ev, srv, [][]byte{got})); err != nil || string(got) != "a002 NOOP\r\n" {
 			t.Fatalf("%q %v", got, err)
 		}
 	})
