@@ -2,73 +2,41 @@
 // configurations that use it. One self-signed ECDSA P-256 certificate, for
 // 127.0.0.1 and localhost, is its own CA: redis-server, redis-benchmark, the
 // demo, the Go servers and the load generator all load the same PEM files,
-// so no server is helped or hurt by its key. Made with crypto/x509, so the
-// suite needs no openssl binary.
+// so no server is helped or hurt by its key. It is the one the tests make
+// (internal/selfsigned, crypto/x509), so the suite needs no openssl binary.
 package tlscert
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/gotevent/gotevent/internal/selfsigned"
 )
 
-// ServerName is the name the certificate is issued to and clients check.
+// ServerName is the name the certificate is issued to (selfsigned's
+// localhost) and clients check.
 const ServerName = "localhost"
 
 // Files names the PEM files Write made.
 type Files struct {
 	Cert string // the certificate, also the CA to verify it with
-	Key  string // its private key (PKCS #8)
+	Key  string // its private key (SEC 1, "EC PRIVATE KEY")
 }
 
 // Write makes a fresh key and certificate, valid from an hour ago for a
 // day, and writes them to dir as cert.pem and key.pem (the key readable by
 // its owner only).
 func Write(dir string) (Files, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Files{}, fmt.Errorf("tlscert: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return Files{}, fmt.Errorf("tlscert: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: ServerName, Organization: []string{"gotevent benchmark"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{ServerName},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return Files{}, fmt.Errorf("tlscert: %w", err)
-	}
-	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	c, err := selfsigned.New()
 	if err != nil {
 		return Files{}, fmt.Errorf("tlscert: %w", err)
 	}
 	f := Files{Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
-	err = errors.Join(
-		os.WriteFile(f.Cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644),
-		os.WriteFile(f.Key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600))
+	err = errors.Join(os.WriteFile(f.Cert, c.CertPEM, 0o644), os.WriteFile(f.Key, c.KeyPEM, 0o600))
 	if err != nil {
 		return Files{}, fmt.Errorf("tlscert: %w", err)
 	}
