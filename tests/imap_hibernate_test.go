@@ -260,15 +260,7 @@ func TestIMAPHibernationShutdown(t *testing.T) {
 	idleIn(a, "a1")
 	h.waitLog("hibernating", ioTimeout)
 	b.ok("b1", "LOGIN demo demo")
-	done := make(chan error, 1)
-	h.onLoop(func() { h.srv.Shutdown(time.Second, func(err error) { done <- err }) })
-	for _, c := range []*client{a, b} {
-		c.expect("* BYE Server shutting down")
-		c.eof()
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	h.shutdownSaysBye(a, b)
 }
 
 // TLS connections stay in the server.

@@ -91,7 +91,23 @@ func (h *imapHarness) waitLog(want string, d time.Duration) time.Duration {
 	}
 }
 
-// dialIMAP connects and reads the greeting.
+// shutdownSaysBye shuts the server down with a second's grace and checks
+// that each of clients is told BYE and closed, and that Shutdown reports
+// every connection gone.
+func (h *imapHarness) shutdownSaysBye(clients ...*client) {
+	h.t.Helper()
+	done := make(chan error, 1)
+	h.onLoop(func() { h.srv.Shutdown(time.Second, func(err error) { done <- err }) })
+	for _, c := range clients {
+		c.expect("* BYE Server shutting down")
+		c.eof()
+	}
+	if err := <-done; err != nil {
+		h.t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// dial connects and reads the greeting.
 func (h *imapHarness) dial() *client {
 	h.t.Helper()
 	c := dial(h.t, h.addr)
@@ -331,13 +347,5 @@ func TestIMAPShutdown(t *testing.T) {
 	b.ok("b2", "SELECT INBOX")
 	b.send("b3 IDLE\r\n")
 	b.expect("+ idling")
-	done := make(chan error, 1)
-	h.onLoop(func() { h.srv.Shutdown(time.Second, func(err error) { done <- err }) })
-	for _, c := range []*client{a, b} {
-		c.expect("* BYE Server shutting down")
-		c.eof()
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	h.shutdownSaysBye(a, b)
 }
