@@ -1,7 +1,7 @@
 package demoserver
 
 // ReaderGrowth fills a reader with limit as its cap in steps of step bytes,
-// as ReadvPDU would, and returns the largest capacity its buffer reached.
+// as reads into its free end would, and returns the largest capacity its buffer reached.
 func ReaderGrowth(limit, step int) int {
 	r := Reader{max: limit}
 	most := 0

@@ -23,22 +23,15 @@ const minRead = 512
 // with no unfinished command reads into its loop's shared buffer and holds
 // no buffer of its own; what a read leaves unfinished is copied out once
 // the read's callback returns, and the rest of that command is read into
-// the connection's own buffer. The reader also offers the ReadvPDU way
-// ([Reader.NextVector]): read until complete says the
-// buffer holds a whole unit, each vector sized by what the socket already
-// holds (PendingBytes), at least one byte, so the engine never waits for
-// bytes the peer has not sent.
+// the connection's own buffer.
 //
 // A Reader belongs to one connection on the loop goroutine. Make it with
-// [NewReader] or [NewPDUReader]; it must not be copied once a read started.
+// [NewReader]; it must not be copied once a read started.
 type Reader struct {
 	in       []byte // the input not yet consumed; during a read callback it may be part of shared
 	shared   []byte // the loop's read buffer, if any
 	inShared bool   // in is part of shared
-	grown    int    // bytes handed out in the last vector, filled by now
 	max      int
-	complete func(buf []byte) (bool, error)
-	vec      [1][]byte
 	getFn    func() []byte // r.get, bound once
 	reading  bool
 	done     func(err error) // Read's callback
@@ -51,44 +44,10 @@ func NewReader(limit int, shared []byte) Reader {
 	return Reader{max: limit, shared: shared}
 }
 
-// NewPDUReader returns a reader for ReadvPDUSend with [Reader.NextVector]
-// as its NextVectorFunc: it reads until complete reports that the buffer
-// holds a whole unit, holding at most limit bytes.
-func NewPDUReader(limit int, complete func(buf []byte) (bool, error)) Reader {
-	return Reader{max: limit, complete: complete}
-}
-
 // Buffered returns the input not yet consumed. It aliases the reader's
 // buffer (or, inside Read's callback, the shared one) until the next
 // Consume or read.
 func (r *Reader) Buffered() []byte { return r.in }
-
-// NextVector is the NextVectorFunc: it returns nil once a unit is complete.
-func (r *Reader) NextVector(s *tsocket.Stream) ([][]byte, error) {
-	r.in = r.in[:len(r.in)+r.grown]
-	r.grown = 0
-	done, err := r.complete(r.in)
-	if err != nil {
-		return nil, err
-	}
-	if done {
-		return nil, nil
-	}
-	want, err := s.PendingBytes()
-	if err != nil {
-		return nil, err
-	}
-	want = max(want, 1)
-	room := r.max - len(r.in)
-	if room <= 0 {
-		return nil, ErrBufferFull
-	}
-	want = min(want, room)
-	r.reserve(want)
-	r.grown = want
-	r.vec[0] = r.in[len(r.in) : len(r.in)+want]
-	return r.vec[:], nil
-}
 
 // reserve makes room for want more bytes (len(r.in)+want <= r.max),
 // doubling for amortised growth but never past r.max: this is what bounds
