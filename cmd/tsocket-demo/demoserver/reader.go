@@ -10,10 +10,6 @@ import (
 // connection holds no large buffer.
 const idleBufCap = 4 << 10
 
-// sharedReadBuf is the size of a server's shared read buffer: one per
-// server, so one per loop.
-const sharedReadBuf = 16 << 10
-
 // minRead is the least free space a read is given: small, so an idle
 // connection's buffer stays small, and doubled as requests need.
 const minRead = 512
@@ -38,7 +34,7 @@ type Reader struct {
 }
 
 // NewReader returns a reader for Read that holds at most limit bytes and
-// reads into shared (the loop's buffer, [Conns.Shared]) while nothing is
+// reads into shared (the loop's buffer, one per server) while nothing is
 // pending.
 func NewReader(limit int, shared []byte) Reader {
 	return Reader{max: limit, shared: shared}
