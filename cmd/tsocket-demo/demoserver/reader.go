@@ -28,8 +28,7 @@ type Reader struct {
 	shared   []byte // the loop's read buffer, if any
 	inShared bool   // in is part of shared
 	max      int
-	getFn    func() []byte // r.get, bound once
-	reading  bool
+	getFn    func() []byte   // r.get, bound once
 	done     func(err error) // Read's callback
 }
 
@@ -72,7 +71,7 @@ func (r *Reader) Read(ev *tevent.Context, s *tsocket.Stream, done func(err error
 	if r.getFn == nil {
 		r.getFn = r.get
 	}
-	r.reading, r.done = true, done
+	r.done = done
 	subreq := tsocket.ReadSomeFuncSend(ev, s, r.getFn)
 	subreq.SetCallback(r.readDone)
 	return nil
@@ -90,24 +89,19 @@ func (r *Reader) ReadNow(ev *tevent.Context, s *tsocket.Stream, done func(err er
 		return ErrBufferFull
 	}
 	r.reserve(min(r.max-len(r.in), minRead))
-	r.reading, r.done = true, done
+	r.done = done
 	subreq := tsocket.ReadSomeSend(ev, s, r.in[len(r.in):cap(r.in)])
 	subreq.SetCallback(r.readNowDone)
 	return nil
 }
 
 func (r *Reader) readNowDone(subreq *tevent.Req[int]) {
-	r.reading = false
 	n, err := tsocket.ReadSomeRecv(subreq)
 	r.in = r.in[:len(r.in)+n]
 	r.done(err)
 }
 
-// Reading reports whether a Read is in flight.
-func (r *Reader) Reading() bool { return r.reading }
-
 func (r *Reader) readDone(subreq *tevent.Req[[]byte]) {
-	r.reading = false
 	p, err := tsocket.ReadSomeFuncRecv(subreq)
 	r.filled(p)
 	defer r.keep() // a partial command leaves the shared buffer

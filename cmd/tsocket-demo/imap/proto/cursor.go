@@ -36,13 +36,6 @@ func (c *Cursor) Next() (Arg, error) {
 	return c.args[c.i-1], nil
 }
 
-// Rest consumes every remaining argument.
-func (c *Cursor) Rest() []Arg {
-	r := c.args[c.i:]
-	c.i = len(c.args)
-	return r
-}
-
 // End fails if arguments remain.
 func (c *Cursor) End() error {
 	if !c.Done() {

@@ -32,9 +32,6 @@ func NewParser(lim Limits) *Parser {
 // Limits returns the limits in force, defaults filled in.
 func (p *Parser) Limits() Limits { return p.lim }
 
-// InCommand reports whether a command has been started but not finished.
-func (p *Parser) InCommand() bool { return p.cmd != nil || p.skip }
-
 // Reset drops any command in progress (after STARTTLS, or a line the
 // connection could not read whole).
 func (p *Parser) Reset() {
